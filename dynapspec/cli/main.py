@@ -1,0 +1,55 @@
+"""The `dynapspec` command: one typer app, one module per command group.
+
+Command modules import only typer at module level; each command imports the pipeline stages it
+needs when it runs, which keeps `dynapspec --help` and cold starts fast.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from .. import __version__
+from . import build, device, info, nir, run as run_cmds
+
+app = typer.Typer(
+    name="dynapspec",
+    help="Deploy spiking CNNs onto SynSense DYNAP-CNN and Speck chips from a YAML spec and an HDF5 weight file.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dynapspec {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Optional[bool] = typer.Option(
+        None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Exit status: 0 ok, 1 invalid input, 2 usage, 3 device or I/O failure."""
+
+
+app.command("validate")(build.validate)
+app.command("compile")(build.compile_cmd)
+app.command("summary")(build.summary)
+app.command("schema")(info.schema)
+app.command("rules")(info.rules)
+app.command("explain")(info.explain)
+app.command("simulate")(run_cmds.simulate)
+app.command("deploy")(run_cmds.deploy)
+app.command("devices")(device.devices)
+app.command("import")(nir.import_cmd)
+app.command("export")(nir.export_cmd)
+
+
+def run() -> None:
+    app()

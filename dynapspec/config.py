@@ -1,0 +1,350 @@
+"""The configuration document: the contract between compile time and run time.
+
+A :class:`Config` mirrors the samna configuration of its target field by field, in samna's
+array layouts (``weights[feature][channel][x][y]``, ``neurons_initial_value[feature][x][y]``),
+plus a header that says where it came from. Both the simulator and the samna adapter consume only
+this document, so what is simulated is what is deployed.
+
+The JSON form is deterministic: sorted keys, no timestamps, integers only in the chip part,
+innermost arrays on one line (diff-friendly), and ``Config.from_json(c.to_json()).to_json()``
+is byte-identical to ``c.to_json()``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+from .errors import SpecError, Location
+
+FORMAT = "dynapspec-config"
+FORMAT_VERSION = 1
+NUM_CORES = 9
+
+
+# ---------------------------------------------------------------- samna-shaped part
+
+
+@dataclass(frozen=True)
+class Vec2:
+    x: int = 0
+    y: int = 0
+
+
+@dataclass(frozen=True)
+class IOShape:
+    feature_count: int = 1
+    size: Vec2 = Vec2(1, 1)
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    input_shape: IOShape = IOShape()
+    output_shape: IOShape = IOShape()  # conv output before pooling
+    padding: Vec2 = Vec2(0, 0)
+    stride: Vec2 = Vec2(1, 1)
+    kernel_size: int = 1
+
+
+@dataclass(frozen=True)
+class Destination:
+    layer: int = 0  # core 0..8, or 12 = readout
+    enable: bool = False
+    pooling: int = 1
+    feature_shift: int = 0
+
+
+def _empty(ndim: int) -> np.ndarray:
+    return np.zeros((0,) * ndim, dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class CnnCore:
+    """One ``cnn_layers[n]`` entry. Unused cores keep samna's defaults (everything off)."""
+
+    weights: np.ndarray = field(default_factory=lambda: _empty(4))  # [f][c][x][y], int8 range
+    biases: np.ndarray = field(default_factory=lambda: _empty(1))  # [f]
+    neurons_initial_value: np.ndarray = field(default_factory=lambda: _empty(3))  # [f][x][y], int16
+    threshold_high: int = 0
+    threshold_low: int = -1
+    return_to_zero: bool = False
+    leak_enable: bool = False
+    monitor_enable: bool = False
+    destinations: Tuple[Destination, Destination] = (Destination(), Destination())
+    dimensions: Dimensions = Dimensions()
+    # Speck 2e/2f only (None where the chip has no such field)
+    leak_internal_slow_clk_enable: Optional[bool] = None
+    input_congestion_balancer_enable: Optional[bool] = None
+    output_decimator_enable: Optional[bool] = None
+    output_decimator_interval: Optional[int] = None
+    # DYNAP-CNN only: 1 disables an entry (zero weights and zero biases are killed)
+    weights_kill_bit: Optional[np.ndarray] = None  # [f][c][x][y]
+    biases_kill_bit: Optional[np.ndarray] = None  # [f]
+    neurons_value_kill_bit: Optional[np.ndarray] = None  # [f][x][y]
+
+
+@dataclass(frozen=True)
+class DvsDestination:
+    layer: int = 0
+    enable: bool = False
+
+
+@dataclass(frozen=True)
+class Mirror:
+    x: bool = False
+    y: bool = False
+
+
+@dataclass(frozen=True)
+class DvsLayer:
+    origin: Vec2 = Vec2(0, 0)
+    cut: Vec2 = Vec2(127, 127)  # inclusive
+    pooling: Vec2 = Vec2(1, 1)
+    merge: bool = False
+    on_channel: bool = True
+    off_channel: bool = True
+    mirror: Mirror = Mirror()
+    mirror_diagonal: bool = False
+    pass_sensor_events: bool = False
+    monitor_enable: bool = False
+    raw_monitor_enable: bool = False
+    destinations: Tuple[DvsDestination, DvsDestination] = (DvsDestination(), DvsDestination())
+
+
+@dataclass(frozen=True)
+class Readout:
+    """Speck 2e/2f readout; off unless the spec asks for it."""
+
+    enable: bool = False
+    threshold: int = 0
+    low_pass_filter_disable: bool = False
+    low_pass_filter32_not16: bool = False
+    output_mode_sel: int = 0
+    readout_configuration_sel: int = 0
+    readout_pin_monitor_enable: bool = False
+    monitor_enable: bool = False
+
+
+@dataclass(frozen=True)
+class ChipConfig:
+    cnn_layers: Tuple[CnnCore, ...] = tuple(CnnCore() for _ in range(NUM_CORES))
+    dvs_layer: DvsLayer = DvsLayer()
+    readout: Optional[Readout] = None  # present on chips that have one
+
+
+# ---------------------------------------------------------------- header
+
+
+@dataclass(frozen=True)
+class Memory:
+    kernel: int
+    neuron: int
+    bias: int
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """What the compiler decided for one spec layer."""
+
+    name: str
+    core: int
+    input_shape: Tuple[int, int, int]  # (C, H, W) as the core sees it
+    output_shape: Tuple[int, int, int]  # (F, OH, OW) before pooling
+    memory: Memory
+    scale: float  # weights, thresholds and states were multiplied by this and rounded
+    threshold_high: int
+    threshold_low: int
+    monitor: bool
+    sources: Tuple[str, ...]  # "input" or layer names
+    spec_line: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    """How the host feeds the network."""
+
+    kind: str  # "spikes": Spike events into cores | "dvs": DvsEvents into the DVS layer
+    shape: Tuple[int, int, int]  # (C, H, W) of events the host may send
+    cores: Tuple[int, ...] = ()  # for "spikes": the cores that receive each host event
+    source: str = "host"  # for "dvs": "host" | "sensor"
+
+
+@dataclass(frozen=True)
+class Header:
+    name: str
+    target: str
+    chip: str
+    dynapspec_version: str
+    spec_version: int
+    spec_file: str  # file name only (machine-independent)
+    spec_sha256: str
+    weights_file: Optional[str]
+    weights_sha256: Dict[str, str]  # dataset path -> sha256 of dtype + shape + bytes
+    input: InputRecord
+    layers: Tuple[LayerRecord, ...]
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+
+
+@dataclass(frozen=True)
+class Config:
+    header: Header
+    chip: ChipConfig
+
+    # -- lookups used by run-time consumers
+    def layer(self, name: str) -> LayerRecord:
+        for record in self.header.layers:
+            if record.name == name:
+                return record
+        raise KeyError(name)
+
+    def core_of(self, name: str) -> int:
+        return self.layer(name).core
+
+    # -- serialisation
+    def to_dict(self) -> dict:
+        return {"header": _to_doc(self.header), "chip": _to_doc(self.chip)}
+
+    def to_json(self) -> str:
+        return _dump(self.to_dict()) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "<config>") -> "Config":
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise SpecError.single("config-format", f"not JSON: {exc}", Location(source)) from None
+        return cls.from_dict(data, source)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "<config>") -> "Config":
+        header = data.get("header") if isinstance(data, dict) else None
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            raise SpecError.single("config-format", f"not a {FORMAT} document", Location(source))
+        if header.get("format_version") != FORMAT_VERSION:
+            raise SpecError.single(
+                "config-format",
+                f"format_version {header.get('format_version')!r}; this dynapspec reads version {FORMAT_VERSION}",
+                Location(source),
+            )
+        try:
+            return cls(_from_doc(Header, header), _from_doc(ChipConfig, data["chip"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SpecError.single("config-format", f"malformed document: {exc!r}", Location(source)) from None
+
+
+# ---------------------------------------------------------------- generic (de)serialisation
+
+
+def _to_doc(value):
+    if dataclasses.is_dataclass(value):
+        out = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if item is not None:
+                out[f.name] = _to_doc(item)
+        return out
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (tuple, list)):
+        return [_to_doc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_doc(v) for k, v in value.items()}
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    return value
+
+
+_ARRAY_NDIM = {
+    "weights": 4,
+    "biases": 1,
+    "neurons_initial_value": 3,
+    "weights_kill_bit": 4,
+    "biases_kill_bit": 1,
+    "neurons_value_kill_bit": 3,
+}
+
+
+def _from_doc(cls, data):
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            if _is_optional(hints[f.name]):
+                kwargs[f.name] = None  # None values are left out of the JSON
+            continue
+        kwargs[f.name] = _convert(hints[f.name], data[f.name], f.name)
+    unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown keys in {cls.__name__}: {sorted(unknown)}")
+    return cls(**kwargs)
+
+
+def _convert(hint, value, name):
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Union:  # Optional[X]
+        inner = [a for a in args if a is not type(None)][0]
+        return None if value is None else _convert(inner, value, name)
+    if hint is np.ndarray:
+        array = np.array(value, dtype=np.int64)
+        if array.size == 0:
+            array = array.reshape((0,) * _ARRAY_NDIM[name])
+        if array.ndim != _ARRAY_NDIM[name]:
+            raise ValueError(f"{name} must have {_ARRAY_NDIM[name]} dimensions")
+        return array
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise TypeError(f"{name}: expected an object")
+        return _from_doc(hint, value)
+    if origin in (tuple, typing.Tuple):
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v, name) for v in value)
+        if len(args) != len(value):
+            raise ValueError(f"{name}: expected {len(args)} items")
+        return tuple(_convert(a, v, name) for a, v in zip(args, value))
+    if origin in (dict, typing.Dict):
+        return {str(k): _convert(args[1], v, name) for k, v in sorted(value.items())}
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"{name}: expected true/false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name}: expected an integer")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name}: expected a number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise TypeError(f"{name}: expected a string")
+        return value
+    return value
+
+
+def _is_optional(hint) -> bool:
+    return typing.get_origin(hint) is typing.Union and type(None) in typing.get_args(hint)
+
+
+def _dump(value, indent: int = 0) -> str:
+    """JSON with sorted keys; lists of scalars stay on one line so diffs show changed rows."""
+    pad = "  " * (indent + 1)
+    if isinstance(value, dict):
+        if not any(isinstance(v, (dict, list)) for v in value.values()):
+            return "{" + ", ".join(f"{json.dumps(k)}: {json.dumps(value[k])}" for k in sorted(value)) + "}"
+        items = [f"{pad}{json.dumps(k)}: {_dump(value[k], indent + 1)}" for k in sorted(value)]
+        return "{\n" + ",\n".join(items) + "\n" + "  " * indent + "}"
+    if isinstance(value, list):
+        if not any(isinstance(v, (dict, list)) for v in value):
+            return "[" + ", ".join(json.dumps(v) for v in value) + "]"
+        items = [pad + _dump(v, indent + 1) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + "  " * indent + "]"
+    return json.dumps(value)
