@@ -1,0 +1,384 @@
+"""Event formats shared by the simulator, the board adapter and the CLI.
+
+Events are numpy structured arrays with tonic's field names; ``t`` is always microseconds,
+``uint64`` on the host (CHIP.md U18):
+
+* :data:`DVS_DTYPE`  ``x, y, t, p``          DVS events (``p`` = polarity, 1 = ON, U08)
+* :data:`SPIKE_DTYPE` ``t, c, x, y``          spikes of one layer, or into the network input
+  (``c`` = channel / feature)
+* :data:`CHIP_SPIKE_DTYPE` ``t, core, c, x, y``  spikes as the chip hands them to the host:
+  ``core`` is the producing core 0..8, or 13 for the DVS layer; coordinates are the producer's own,
+  before pooling and feature shift (U16)
+
+A run on either engine returns a :class:`RunResult`. The HDF5 event file layout is documented in
+``docs/events.md``; :func:`read_event_file` / :func:`write_event_file` implement it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+from .errors import Location, SpecError
+
+TIME_UNIT = "us"
+FILE_FORMAT = "dynapspec-events"
+FILE_FORMAT_VERSION = 1
+DVS_CORE = 13  # the "layer" samna reports for DVS-layer output
+DVS_NAME = "dvs"  # the name the DVS layer goes by in monitors and results
+
+DVS_DTYPE = np.dtype([("x", "<u2"), ("y", "<u2"), ("t", "<u8"), ("p", "u1")])
+SPIKE_DTYPE = np.dtype([("t", "<u8"), ("c", "<u2"), ("x", "<u2"), ("y", "<u2")])
+CHIP_SPIKE_DTYPE = np.dtype([("t", "<u8"), ("core", "u1"), ("c", "<u2"), ("x", "<u2"), ("y", "<u2")])
+
+
+# ---------------------------------------------------------------- construction and checks
+
+
+def dvs_events(x, y, t, p) -> np.ndarray:
+    """A DVS event array from four equally long sequences."""
+    return _build(DVS_DTYPE, x=x, y=y, t=t, p=p)
+
+
+def spike_events(t, c, x, y) -> np.ndarray:
+    """A spike event array (``t, c, x, y``) from four equally long sequences."""
+    return _build(SPIKE_DTYPE, t=t, c=c, x=x, y=y)
+
+
+def _build(dtype: np.dtype, **columns) -> np.ndarray:
+    arrays = {name: np.asarray(values) for name, values in columns.items()}
+    lengths = {a.shape for a in arrays.values()}
+    if len(lengths) != 1 or len(next(iter(lengths))) != 1:
+        raise SpecError.single("events-format", "event fields must be 1-D sequences of one length")
+    return _cast(arrays, dtype, Location("<events>"))
+
+
+def as_events(events, kind: str, source: str = "<events>") -> np.ndarray:
+    """``events`` (any structured array or dict of columns) in the canonical dtype of ``kind``.
+
+    ``kind`` is ``"dvs"`` (x, y, t, p) or ``"spikes"`` (t, c, x, y). The channel may be called
+    ``p`` or ``c`` either way, so a tonic array can drive a 2-channel spike input. Checks field
+    names, integer values, fitting ranges and non-negative, sorted timestamps.
+    """
+    loc = Location(source)
+    columns = _columns(events, loc)
+    if "c" not in columns and "p" in columns:
+        columns["c"] = columns.pop("p")
+    dtype = DVS_DTYPE if kind == "dvs" else SPIKE_DTYPE
+    if kind == "dvs":
+        columns["p"] = columns.pop("c", None)
+    wanted = set(dtype.names)
+    missing = sorted(n for n in wanted if columns.get(n) is None)
+    if missing:
+        have = sorted(n for n, v in columns.items() if v is not None)
+        raise SpecError.single(
+            "events-format",
+            f"{kind} events need fields {', '.join(dtype.names)} (channel as 'c' or 'p'); "
+            f"missing {', '.join(missing)}, found {', '.join(have) or 'none'}",
+            loc,
+        )
+    out = _cast({n: columns[n] for n in dtype.names}, dtype, loc)
+    check_order(out, source)
+    return out
+
+
+def _columns(events, loc: Location) -> Dict[str, Optional[np.ndarray]]:
+    if isinstance(events, np.ndarray) and events.dtype.names:
+        if events.ndim != 1:
+            raise SpecError.single("events-format", f"events must be 1-D, got shape {events.shape}", loc)
+        return {name: events[name] for name in events.dtype.names}
+    if isinstance(events, Mapping):
+        return {str(name): np.asarray(values) for name, values in events.items()}
+    raise SpecError.single(
+        "events-format",
+        f"events must be a numpy structured array (fields like x, y, t, p), got {type(events).__name__}",
+        loc,
+    )
+
+
+def _cast(columns: Mapping[str, np.ndarray], dtype: np.dtype, loc: Location) -> np.ndarray:
+    missing = [name for name in dtype.names if name not in columns]
+    if missing:
+        raise SpecError.single("events-format", f"fields {', '.join(dtype.names)} needed; missing {', '.join(missing)}", loc)
+    length = None
+    out = None
+    for name in dtype.names:
+        values = np.asarray(columns[name])
+        if values.ndim != 1:
+            raise SpecError.single("events-format", f"field {name!r} must be 1-D", loc)
+        if length is None:
+            length = len(values)
+            out = np.zeros(length, dtype=dtype)
+        elif len(values) != length:
+            raise SpecError.single("events-format", f"field {name!r} has {len(values)} entries, expected {length}", loc)
+        if values.dtype.kind == "b":
+            values = values.astype(np.uint8)
+        if values.dtype.kind == "f":
+            if len(values) and not np.all(np.isfinite(values) & (values == np.round(values))):
+                raise SpecError.single("events-format", f"field {name!r} holds non-integer values", loc)
+        elif values.dtype.kind not in "iu" and len(values):
+            raise SpecError.single("events-format", f"field {name!r} is {values.dtype}, not integers", loc)
+        if len(values):
+            lo, hi = values.min(), values.max()
+            limit = np.iinfo(dtype[name])
+            if lo < 0:
+                code = "events-order" if name == "t" else "events-range"
+                what = "timestamp" if name == "t" else f"{name}"
+                raise SpecError.single(code, f"negative {what} {lo} at event {int(np.argmin(values))}", loc)
+            if hi > limit.max:
+                raise SpecError.single(
+                    "events-range", f"field {name!r} value {hi} exceeds {limit.max} at event {int(np.argmax(values))}", loc
+                )
+        out[name] = values
+    return out
+
+
+def check_order(events: np.ndarray, source: str = "<events>") -> None:
+    """Timestamps must not decrease (ties keep their order, CHIP.md section 9)."""
+    t = events["t"]
+    if len(t) > 1:
+        back = np.flatnonzero(t[1:] < t[:-1])
+        if len(back):
+            i = int(back[0]) + 1
+            raise SpecError.single(
+                "events-order",
+                f"timestamps must not decrease: event {i} has t={int(t[i])} us after t={int(t[i - 1])} us; sort by t first",
+                Location(source),
+            )
+
+
+def check_range(events: np.ndarray, shape: Tuple[int, int, int], source: str = "<events>") -> None:
+    """Every event's channel, x and y must lie inside ``shape`` = (C, H, W)."""
+    channel = "p" if "p" in events.dtype.names else "c"
+    for name, size, axis in ((channel, shape[0], "channel"), ("x", shape[2], "width"), ("y", shape[1], "height")):
+        values = events[name]
+        bad = np.flatnonzero(values >= size)
+        if len(bad):
+            i = int(bad[0])
+            raise SpecError.single(
+                "events-range",
+                f"event {i} has {name}={int(values[i])}, outside the input's {axis} {size} "
+                f"(input shape C,H,W = {tuple(shape)}); {len(bad)} such events",
+                Location(source),
+            )
+
+
+# ---------------------------------------------------------------- dense rasters
+
+
+def events_to_raster(
+    events: np.ndarray, dt_us: int, shape: Tuple[int, int, int], t_start: int = 0, n_steps: Optional[int] = None
+) -> np.ndarray:
+    """Count events into a ``(T, C, H, W)`` int32 raster with bins of ``dt_us`` microseconds.
+
+    Bin k holds ``t_start + k*dt <= t < t_start + (k+1)*dt``; events before ``t_start`` or after
+    the last bin are dropped. ``n_steps`` defaults to just enough bins for the last event.
+    """
+    if dt_us <= 0:
+        raise SpecError.single("events-format", f"time step must be > 0 us, got {dt_us}")
+    channel = "p" if "p" in events.dtype.names else "c"
+    t = events["t"].astype(np.int64) - int(t_start)
+    if n_steps is None:
+        n_steps = int(t.max() // dt_us + 1) if len(t) and t.max() >= 0 else 0
+    keep = (t >= 0) & (t < n_steps * dt_us)
+    check_range(events[keep], shape)
+    raster = np.zeros((n_steps,) + tuple(shape), dtype=np.int32)
+    np.add.at(raster, (t[keep] // dt_us, events[channel][keep], events["y"][keep], events["x"][keep]), 1)
+    return raster
+
+
+def raster_to_events(raster: np.ndarray, dt_us: int, t_start: int = 0, kind: str = "spikes") -> np.ndarray:
+    """A ``(T, C, H, W)`` count raster as events at the start of each bin.
+
+    A count n gives n identical events. Order within a bin: c, then y, then x ascending (row-major),
+    which is also the order the simulator processes them in. ``kind="dvs"`` returns DVS events
+    with ``p = c``.
+    """
+    raster = np.asarray(raster)
+    if raster.ndim != 4:
+        raise SpecError.single("events-format", f"a raster is (T, C, H, W); got {raster.ndim} dimensions")
+    if raster.dtype.kind not in "iub" or (raster.size and raster.min() < 0):
+        raise SpecError.single("events-format", "raster entries must be non-negative integer counts")
+    if dt_us <= 0:
+        raise SpecError.single("events-format", f"time step must be > 0 us, got {dt_us}")
+    flat = raster.reshape(-1).astype(np.int64)
+    index = np.repeat(np.arange(flat.size), flat)
+    step, c, y, x = np.unravel_index(index, raster.shape)
+    t = int(t_start) + step * int(dt_us)
+    if kind == "dvs":
+        return dvs_events(x, y, t, c)
+    return spike_events(t, c, x, y)
+
+
+# ---------------------------------------------------------------- run results
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """What one run returns, on the simulator or a board.
+
+    ``output`` holds every monitored spike in the order the host received it. ``layers`` splits it
+    per monitored layer name (``"dvs"`` for the DVS layer). ``spike_counts`` has every layer the
+    engine can count: the simulator knows all layers, a board only the monitored ones.
+    """
+
+    output: np.ndarray  # CHIP_SPIKE_DTYPE
+    layers: Mapping[str, np.ndarray]  # name -> SPIKE_DTYPE
+    spike_counts: Mapping[str, int]
+    input_count: int
+    duration_s: float  # wall-clock seconds the run took
+    device: str = "sim"
+    states: Optional[Mapping[str, np.ndarray]] = None  # name -> final V[f][x][y] (int16), on request
+
+
+def split_by_core(output: np.ndarray, names: Mapping[int, str]) -> Dict[str, np.ndarray]:
+    """Per-layer SPIKE_DTYPE arrays from chip output; ``names`` maps core (13 = DVS) to a name."""
+    layers = {}
+    for core, name in names.items():
+        picked = output[output["core"] == core]
+        spikes = np.zeros(len(picked), dtype=SPIKE_DTYPE)
+        for f in SPIKE_DTYPE.names:
+            spikes[f] = picked[f]
+        layers[name] = spikes
+    return layers
+
+
+# ---------------------------------------------------------------- HDF5 files
+
+
+@dataclass(frozen=True, eq=False)
+class EventFile:
+    """The contents of a dynapspec event file (``docs/events.md``)."""
+
+    network: str = ""
+    input: Optional[np.ndarray] = None  # DVS_DTYPE or SPIKE_DTYPE
+    output: Optional[np.ndarray] = None  # CHIP_SPIKE_DTYPE
+    layers: Mapping[str, np.ndarray] = field(default_factory=dict)  # SPIKE_DTYPE each
+    spike_counts: Mapping[str, int] = field(default_factory=dict)
+    states: Mapping[str, np.ndarray] = field(default_factory=dict)
+    device: str = ""
+    duration_s: Optional[float] = None
+
+
+def result_file(result: RunResult, network: str = "", input: Optional[np.ndarray] = None) -> EventFile:
+    """An :class:`EventFile` holding a run's input (optional) and everything it returned."""
+    return EventFile(
+        network=network,
+        input=input,
+        output=result.output,
+        layers=dict(result.layers),
+        spike_counts=dict(result.spike_counts),
+        states=dict(result.states or {}),
+        device=result.device,
+        duration_s=result.duration_s,
+    )
+
+
+def write_event_file(path: Union[str, Path], content: EventFile) -> None:
+    """Write ``content`` atomically: the file is complete or untouched."""
+    import h5py
+
+    from .fileio import atomic_path
+
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = FILE_FORMAT
+            f.attrs["format_version"] = FILE_FORMAT_VERSION
+            f.attrs["network"] = content.network
+            f.attrs["time_unit"] = TIME_UNIT
+            if content.device:
+                f.attrs["device"] = content.device
+            if content.duration_s is not None:
+                f.attrs["duration_s"] = float(content.duration_s)
+            if content.input is not None:
+                kind = "dvs" if content.input.dtype == DVS_DTYPE else "spikes"
+                _write_columns(f.create_group("input"), content.input).attrs["kind"] = kind
+            if content.output is not None:
+                _write_columns(f.create_group("output"), content.output)
+            if content.layers:
+                group = f.create_group("layers")
+                for name in sorted(content.layers):
+                    sub = _write_columns(group.create_group(name), content.layers[name])
+                    if name in content.spike_counts:
+                        sub.attrs["spike_count"] = int(content.spike_counts[name])
+            if content.spike_counts:
+                counts = f.create_group("spike_counts")
+                for name in sorted(content.spike_counts):
+                    counts.attrs[name] = int(content.spike_counts[name])
+            if content.states:
+                group = f.create_group("states")
+                for name in sorted(content.states):
+                    group.create_dataset(name, data=np.asarray(content.states[name], dtype=np.int16))
+
+
+def _write_columns(group, events: np.ndarray):
+    for name in events.dtype.names:
+        group.create_dataset(name, data=events[name])
+    return group
+
+
+def read_event_file(path: Union[str, Path]) -> EventFile:
+    """Read a dynapspec event file; ``/input`` may also be one compound dataset (a tonic array)."""
+    import h5py
+
+    source = str(path)
+    loc = Location(source)
+    if not Path(path).is_file():
+        raise SpecError.single("file-not-found", f"no event file at {source}", loc)
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise SpecError.single("events-format", f"not an HDF5 file: {exc}", loc) from None
+    with f:
+        if "input" in f:
+            loc = Location(source, path="/input")
+        unit = f.attrs.get("time_unit", TIME_UNIT)
+        if _text(unit) != TIME_UNIT:
+            raise SpecError.single("events-format", f"time_unit is {_text(unit)!r}; dynapspec reads 'us'", loc)
+        input_events = None
+        if "input" in f:
+            columns = _read_columns(f["input"], Location(source, path="/input"))
+            kind = "dvs" if "p" in columns and "c" not in columns else "spikes"
+            input_events = as_events(columns, kind, source)
+        output = None
+        if "output" in f:
+            output = _cast(_read_columns(f["output"], Location(source, path="/output")), CHIP_SPIKE_DTYPE, loc)
+        layers = {}
+        for name in f.get("layers", {}):
+            where = Location(source, path=f"/layers/{name}")
+            layers[name] = _cast(_read_columns(f["layers"][name], where), SPIKE_DTYPE, where)
+        counts = {k: int(v) for k, v in f["spike_counts"].attrs.items()} if "spike_counts" in f else {}
+        states = {name: np.asarray(f["states"][name][()]) for name in f.get("states", {})}
+        duration = f.attrs.get("duration_s")
+        return EventFile(
+            network=_text(f.attrs.get("network", "")),
+            input=input_events,
+            output=output,
+            layers=layers,
+            spike_counts=counts,
+            states=states,
+            device=_text(f.attrs.get("device", "")),
+            duration_s=None if duration is None else float(duration),
+        )
+
+
+def _read_columns(node, loc: Location) -> Dict[str, np.ndarray]:
+    import h5py
+
+    if isinstance(node, h5py.Dataset):
+        if not node.dtype.names:
+            raise SpecError.single("events-format", "expected a group of 1-D datasets or one compound dataset", loc)
+        data = node[()]
+        return {name: data[name] for name in data.dtype.names}
+    columns = {}
+    for name, item in node.items():
+        if not isinstance(item, h5py.Dataset) or item.ndim != 1:
+            raise SpecError.single("events-format", f"{name!r} must be a 1-D dataset", loc)
+        columns[name] = item[()]
+    return columns
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
