@@ -88,6 +88,7 @@ CODES = {
     "events-format": (EXIT_INVALID, "An event file or array has the wrong fields, types or layout."),
     "events-range": (EXIT_INVALID, "An event's coordinates or channel are outside the network's input."),
     "events-order": (EXIT_INVALID, "Event timestamps are negative or not sorted."),
+    "sim-unsupported": (EXIT_INVALID, "The configuration uses a chip feature the simulator does not model (leak, output decimator, congestion balancer)."),
     # NIR
     "nir-format": (EXIT_INVALID, "The file is not a readable NIR graph."),
     "nir-unsupported": (EXIT_INVALID, "A NIR node or parameter has no chip equivalent."),
