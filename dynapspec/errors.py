@@ -57,6 +57,8 @@ CODES = {
     "feature-overlap": (EXIT_INVALID, "Sources of a merge fill overlapping feature ranges without `merge: add`."),
     "feature-shift-range": (EXIT_INVALID, "A feature shift puts a source's features outside 0..1023 (U05)."),
     "pool-product": (EXIT_INVALID, "Chained pooling on one edge must multiply to 1, 2 or 4."),
+    "pool-scale-conflict": (EXIT_INVALID, "Sources with different average-pooling factors are added into the same channels; no single weight scale is exact."),
+    "pool-remainder": (EXIT_INVALID, "A pooled edge drops the last rows/columns: the output size is not a multiple of the pooling factor (U04)."),
     "pool-exit": (EXIT_INVALID, "Pooling on an exit edge is invisible to the host (monitored spikes are pre-pooling)."),
     "pool-input": (EXIT_INVALID, "Pooling before the first layer needs the DVS input layer."),
     "dvs-config": (EXIT_INVALID, "The DVS input layer settings are inconsistent (crop outside the sensor, polarity, ...)."),
