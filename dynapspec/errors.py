@@ -104,6 +104,13 @@ CODES = {
     "device-lost": (EXIT_DEVICE, "The board stopped answering (unplugged?) during a run."),
     "device-rejected": (EXIT_DEVICE, "samna rejected the configuration."),
     "target-mismatch": (EXIT_DEVICE, "The board is not of the target the configuration was compiled for."),
+    "device-string": (EXIT_USAGE, "A --device string is not of the form name[:index] (e.g. speck2fdevkit:0)."),
+    "live-input": (EXIT_INVALID, "--live runs a board from its own sensor: the network's input must be the DVS layer, on a board with a sensor."),
+    "samna-untested": (EXIT_DEVICE, "The installed samna is outside the releases the adapter follows; it may still work."),
+    "monitor-pooled": (EXIT_DEVICE, "A monitored layer pools on its way out: the host sees its spikes before pooling."),
+    "monitor-dvs-sensor": (EXIT_DEVICE, "Monitoring the DVS layer makes samna pass the on-die sensor's events into the network."),
+    "readout-monitor": (EXIT_DEVICE, "Readout monitoring is on: the chip then sends no CNN or DVS spikes to the host."),
+    "run-not-quiet": (EXIT_DEVICE, "The board kept producing spikes after the input ended; the run was cut at its time limit."),
 }
 
 
