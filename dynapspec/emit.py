@@ -48,7 +48,7 @@ def emit(spec: Spec, network: Network, placement: Placement, profile: chips.Chip
     chip = ChipConfig(
         cnn_layers=tuple(cores),
         dvs_layer=_dvs_layer(network, placement),
-        readout=Readout() if profile.has_readout else None,
+        readout=_readout(spec) if profile.has_readout else None,
     )
     return Config(_header(spec, network, placement, profile), chip)
 
@@ -63,6 +63,8 @@ def _core(layer: ChipLayer, placement: Placement, profile: chips.ChipProfile) ->
         Destination(layer=placement.core(route.target), enable=True, pooling=route.pooling, feature_shift=route.feature_shift)
         for route in layer.routes
     ]
+    if layer.feeds_readout:
+        slots.append(Destination(layer=profile.readout_layer, enable=True))
     slots += [Destination()] * (2 - len(slots))
     speck = {} if profile.has_kill_bits else dict(
         leak_internal_slow_clk_enable=False,
@@ -94,6 +96,19 @@ def _core(layer: ChipLayer, placement: Placement, profile: chips.ChipProfile) ->
         ),
         **speck,
         **kill,
+    )
+
+
+def _readout(spec: Spec) -> Readout:
+    """Off unless the spec asks; then the vendor examples' settings (config 0b11, mode 0b01, U12)."""
+    if spec.readout is None:
+        return Readout()
+    return Readout(
+        enable=True,
+        threshold=spec.readout.threshold,
+        readout_configuration_sel=3,
+        output_mode_sel=1,
+        readout_pin_monitor_enable=True,
     )
 
 

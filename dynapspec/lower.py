@@ -129,7 +129,39 @@ class _Lowering:
         if self.diagnostics:
             return None
         layers = self._attach_routes(layers)
+        if spec.readout is not None:
+            layers = [self._feed_readout(layer) if layer.name == spec.readout.layer else layer for layer in layers]
+        if self.diagnostics:
+            return None
         return Network(spec.name, self.profile.target, entry, tuple(layers))
+
+    def _feed_readout(self, layer: ChipLayer) -> ChipLayer:
+        """Route an exit layer to the readout; widen it for the 2e/2f erratum (class k <- feature s(k-1))."""
+        readout, profile = self.spec.readout, self.profile
+        if not profile.has_readout:
+            self._fail("readout-config", f"{profile.target} has no readout layer", readout.path)
+            return layer
+        classes = layer.output_shape[0]
+        if layer.routes or classes > profile.readout_max_classes or layer.output_shape[1:] != (1, 1):
+            self._fail(
+                "readout-config",
+                f"the readout reads an exit layer of at most {profile.readout_max_classes} features on a 1x1 map; "
+                f"{layer.name} has {classes} features on {layer.output_shape[1]}x{layer.output_shape[2]}"
+                + (" and sends to other layers" if layer.routes else ""),
+                readout.path + ".layer",
+            )
+            return layer
+        stride = profile.readout_channel_stride
+        F, C = stride * (classes - 1) + 1, layer.input_shape[0]
+        weight = np.zeros((F,) + layer.weight.shape[1:])
+        weight[::stride] = layer.weight
+        return replace(
+            layer,
+            weight=weight,
+            output_shape=(F, 1, 1),
+            memory=memory.layer_memory(C, F, layer.kernel, 1, 1),
+            feeds_readout=True,
+        )
 
     # -- graph
     def _input_edges(self) -> Tuple[Edge, ...]:

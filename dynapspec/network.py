@@ -47,6 +47,7 @@ class ChipLayer:
     memory: Memory
     location: Location
     scale: Optional[float] = None  # set by quantization
+    feeds_readout: bool = False  # sends to the readout (destination 12); features widened for the erratum
 
     @property
     def is_exit(self) -> bool:

@@ -280,3 +280,24 @@ def test_config_round_trip_is_exact():
 
     text = compile_spec(lenet("dynapcnndevkit")).config.to_json()
     assert Config.from_json(text).to_json() == text
+
+
+def test_readout_widens_the_exit_layer_for_the_erratum():
+    from dataclasses import replace as dc_replace
+
+    from dynapspec.spec.model import Readout
+
+    w = rand(3, 8, 2, 2)
+    spec = make_spec((8, 2, 2), [dense("out", 3, w.reshape(3, 32))])
+    spec = dc_replace(spec, readout=Readout("out", 7))
+    result = compile_spec(spec)
+    layer = result.network.layer("out")
+    assert layer.output_shape == (9, 1, 1)  # classes 1..3 at features 0, 4, 8
+    core = result.config.chip.cnn_layers[result.placement.core("out")]
+    assert core.weights.shape[0] == 9
+    assert not core.weights[1:4].any() and core.weights[4].any() and core.weights[8].any()
+    assert core.destinations[0] == type(core.destinations[0])(layer=12, enable=True, pooling=1, feature_shift=0)
+    assert result.config.chip.readout.enable and result.config.chip.readout.threshold == 7
+    with pytest.raises(SpecError) as info:
+        compile_spec(dc_replace(spec, target="dynapcnndevkit"))
+    assert info.value.diagnostics[0].code == "readout-config"
