@@ -301,3 +301,85 @@ def test_readout_widens_the_exit_layer_for_the_erratum():
     with pytest.raises(SpecError) as info:
         compile_spec(dc_replace(spec, target="dynapcnndevkit"))
     assert info.value.diagnostics[0].code == "readout-config"
+
+
+def _dvs(polarity="both", pool=(1, 1), origin=(0, 0), cut=None, diagonal=False, source="host", targets=("c",)):
+    from dynapspec.spec.model import XY, DvsInput, Edge
+
+    size = XY(128, 128)
+    pooled = (128 // pool[0], 128 // pool[1])
+    cut = cut or (pooled[0] - 1, pooled[1] - 1)
+    return DvsInput(source, size, polarity, XY(*pool), XY(*origin), XY(*cut), XY(0, 1), diagonal, True,
+                    tuple(Edge(t) for t in targets))
+
+
+def test_dvs_layer_pool_crop_swap_shapes_and_fields():
+    # pool x2 then crop x [12, 32) (origin 12, cut 31) and all of y: 20 wide, 64 high; the swap exchanges them
+    dvs = _dvs(pool=(2, 2), origin=(12, 0), cut=(31, 63), diagonal=True, polarity="merge")
+    spec = make_spec(None, [conv("c", 4, 3, rand(4, 1, 3, 3))], dvs=dvs)
+    result = compile_spec(spec)
+    assert result.network.input.output_shape == (1, 20, 64)
+    assert result.network.layer("c").input_shape == (1, 20, 64)
+    d = result.config.chip.dvs_layer
+    assert (d.origin.x, d.origin.y, d.cut.x, d.cut.y) == (12, 0, 31, 63)
+    assert (d.pooling.x, d.pooling.y) == (2, 2)
+    assert (d.merge, d.on_channel, d.off_channel) == (True, True, True)
+    assert (d.mirror.x, d.mirror.y, d.mirror_diagonal) == (False, True, True)
+    assert d.monitor_enable and not d.pass_sensor_events
+    assert d.destinations[0].enable and d.destinations[0].layer == result.placement.core("c")
+    assert not d.destinations[1].enable
+    header = result.config.header.input
+    assert (header.kind, header.shape, header.source) == ("dvs", (2, 128, 128), "host")
+
+
+@pytest.mark.parametrize("polarity,bits,features", [
+    ("both", (False, True, True), 2), ("on", (True, True, False), 1), ("off", (True, False, True), 1),
+])
+def test_dvs_polarity_choices(polarity, bits, features):
+    spec = make_spec(None, [conv("c", 4, 1, rand(4, features, 1, 1))], dvs=_dvs(polarity=polarity, pool=(4, 4)))
+    d = compile_spec(spec).config.chip.dvs_layer
+    assert (d.merge, d.on_channel, d.off_channel) == bits
+
+
+def test_dvs_crop_outside_the_pooled_sensor_is_refused():
+    spec = make_spec(None, [conv("c", 4, 1, rand(4, 2, 1, 1))], dvs=_dvs(pool=(2, 2), origin=(0, 0), cut=(64, 63)))
+    with pytest.raises(SpecError) as info:
+        compile_spec(spec)
+    assert info.value.diagnostics[0].code == "dvs-config" and "< 64" in info.value.diagnostics[0].message
+
+
+def test_external_input_records_entry_cores_and_dvs_stays_default():
+    result = compile_spec(lenet())
+    assert result.config.header.input.kind == "spikes"
+    assert result.config.header.input.cores == (0,)
+    d = result.config.chip.dvs_layer
+    assert not d.pass_sensor_events and not any(s.enable for s in d.destinations)
+
+
+def test_unused_cores_keep_samna_defaults_and_dynapcnn_has_kill_bits():
+    config = compile_spec(lenet("dynapcnndevkit")).config
+    used = {r.core for r in config.header.layers}
+    for n, core in enumerate(config.chip.cnn_layers):
+        if n in used:
+            assert core.weights_kill_bit is not None
+            assert np.array_equal(core.weights_kill_bit, (core.weights == 0).astype(int))
+            assert core.leak_internal_slow_clk_enable is None
+        else:
+            assert core.weights.size == 0 and not core.monitor_enable
+            assert not any(d.enable for d in core.destinations)
+    speck = compile_spec(lenet("speck2edevkit")).config
+    assert speck.chip.cnn_layers[0].weights_kill_bit is None
+    assert speck.chip.cnn_layers[0].leak_internal_slow_clk_enable is False
+    assert speck.chip.readout is not None and not speck.chip.readout.enable
+    assert config.chip.readout is None
+
+
+def test_exit_layers_are_monitored_by_default():
+    result = compile_spec(lenet())
+    assert [r.monitor for r in result.config.header.layers] == [False, False, False, False, True]
+
+
+def test_pool_remainder_warns():
+    spec = make_spec((1, 9, 9), [conv("a", 1, 1, np.ones((1, 1, 1, 1)), pool=2), conv("b", 1, 1, np.ones((1, 1, 1, 1)))])
+    warnings = compile_spec(spec).warnings
+    assert "pool-remainder" in [w.code for w in warnings]
