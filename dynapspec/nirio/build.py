@@ -1,0 +1,429 @@
+"""NIR graph -> :class:`Net`: layers from the graph's edges (never node order), own shape inference.
+
+A chip layer is one IF node and the Conv2d/Linear/Affine node(s) feeding it. Between layers, paths
+of SumPool2d / AvgPool2d / Scale / Flatten nodes become the pooling of a spec edge. A Conv that
+receives several sources sums them (``merge: add``); an IF fed by several Conv nodes stacks their
+sources' features (``merge: concat``), which is how dynapspec's exporter writes concatenation.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import replace
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import Diagnostic, SpecError, error
+from ..spec.model import Conv, Dense, PoolStep
+from . import nodes as nd
+from .hdf5 import RawGraph, param
+from .net import DvsIn, Net, NetEdge, NetInput, NetLayer, Shape
+
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+
+
+def _natural(name: str):
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t]
+
+
+class _Builder:
+    def __init__(self, graph: RawGraph, parts: dict, reset: Optional[str]):
+        self.graph = graph
+        self.parts = parts
+        self.reset_option = reset
+        self.succ: Dict[str, List[str]] = defaultdict(list)
+        self.pred: Dict[str, List[str]] = defaultdict(list)
+        for a, b in graph.edges:
+            self.succ[a].append(b)
+            self.pred[b].append(a)
+        self.diags: List[Diagnostic] = []
+        self.notes: List[str] = []
+
+    # -- diagnostics --------------------------------------------------------------------------
+    def fail(self, node: str, message: str, code: str = "nir-graph") -> None:
+        self.diags.append(error(code, f"node {node!r}: {message}", self.graph.where(node)))
+
+    def stop_if_failed(self) -> None:
+        if self.diags:
+            raise SpecError(self.diags)
+
+    def kind(self, node: str) -> str:
+        return self.graph.nodes[node].type
+
+    # -- graph checks -------------------------------------------------------------------------
+    def check_graph(self) -> Tuple[str, List[str]]:
+        """The single Input and a topological order; refuses cycles (recurrence) naming them."""
+        inputs = [n for n, p in self.parts.items() if isinstance(p, nd.Boundary) and p.kind == "input"]
+        if len(inputs) != 1:
+            where = inputs[1] if inputs else next(iter(self.graph.nodes), "")
+            self.fail(where, f"the graph has {len(inputs)} Input nodes; dynapspec needs exactly one")
+            self.stop_if_failed()
+        for a, b in self.graph.edges:
+            if b == inputs[0]:
+                self.fail(a, f"sends to the Input node {b!r}")
+            if a == b:
+                self.fail(a, "sends to itself (a recurrent edge): the chip runs acyclic networks only; unroll "
+                          "the recurrence or drop it")
+        self.stop_if_failed()
+        order = self.topological()
+        return inputs[0], order
+
+    def topological(self) -> List[str]:
+        indeg = {n: len(self.pred[n]) for n in self.graph.nodes}
+        ready = sorted((n for n, d in indeg.items() if d == 0), key=_natural)
+        order: List[str] = []
+        while ready:
+            n = ready.pop(0)
+            order.append(n)
+            for m in self.succ[n]:
+                indeg[m] -= 1
+                if indeg[m] == 0:
+                    ready.append(m)
+                    ready.sort(key=_natural)
+        if len(order) < len(self.graph.nodes):
+            cyclic = sorted((n for n in self.graph.nodes if n not in order), key=_natural)
+            self.fail(cyclic[0], f"the nodes {', '.join(repr(c) for c in cyclic)} form or follow a cycle "
+                      "(recurrent edges): the chip runs acyclic networks only; unroll the recurrence or drop it")
+            self.stop_if_failed()
+        return order
+
+    # -- shapes -------------------------------------------------------------------------------
+    def infer_shapes(self, input_name: str, order: Sequence[str]) -> Dict[str, Tuple[int, ...]]:
+        shapes: Dict[str, Tuple[int, ...]] = {}
+        for name in order:
+            part = self.parts[name]
+            if name == input_name:
+                shapes[name] = self.input_shape(name)
+                continue
+            incoming = [shapes[p] for p in self.pred[name] if p in shapes]
+            if not incoming:
+                continue  # unreachable from the input: reported when layers are built
+            if len({_chw(s) for s in incoming}) > 1:
+                self.fail(name, f"receives inputs of different shapes {sorted(set(incoming))}; NIR adds its "
+                          "inputs, which needs one shape")
+                continue
+            out = self.node_shape(name, part, incoming[0])
+            if out is not None:
+                shapes[name] = out
+        self.stop_if_failed()
+        return shapes
+
+    def input_shape(self, name: str) -> Tuple[int, ...]:
+        shape = self.parts[name].shape
+        if len(shape) == 4 and shape[0] == 1:  # a batch dimension some exporters keep
+            shape = shape[1:]
+        if len(shape) in (1, 3) and all(v > 0 for v in shape):
+            return shape
+        if not shape:  # exporter left it empty: take it from the first convolution
+            for nxt in self.succ[name]:
+                hw = param(self.graph.nodes[nxt], "input_shape")
+                syn = self.parts.get(nxt)
+                if isinstance(syn, nd.Synapse) and isinstance(syn.op, Conv) and hw is not None:
+                    h, w = (int(v) for v in np.asarray(hw).reshape(-1)[:2])
+                    self.notes.append(f"The Input node has no shape; took {syn.in_features}x{h}x{w} from "
+                                      f"Conv2d {nxt!r}.")
+                    return (syn.in_features, h, w)
+        self.fail(name, f"input shape {list(shape)} is not (channels, height, width) or (features,)", "nir-format")
+        self.stop_if_failed()
+        return shape
+
+    def node_shape(self, name: str, part, shape: Tuple[int, ...]) -> Optional[Tuple[int, ...]]:
+        if isinstance(part, nd.Synapse):
+            if isinstance(part.op, Dense):
+                n = int(np.prod(shape))
+                if n != part.in_features:
+                    self.fail(name, f"weight takes {part.in_features} inputs but receives {_show(shape)} = {n}")
+                    return None
+                return (part.op.features,)
+            c, h, w = _chw(shape)
+            if c != part.in_features:
+                self.fail(name, f"weight takes {part.in_features} input channels but receives {_show(shape)}")
+                return None
+            op = part.op
+            oh = (h + 2 * op.padding.y - op.kernel) // op.stride.y + 1
+            ow = (w + 2 * op.padding.x - op.kernel) // op.stride.x + 1
+            if oh < 1 or ow < 1:
+                self.fail(name, f"a {op.kernel}x{op.kernel} kernel does not fit the {h}x{w} input", "nir-graph")
+                return None
+            return (op.channels, oh, ow)
+        if isinstance(part, nd.Step) and part.kind in ("sum", "avg"):
+            if len(shape) != 3:
+                self.fail(name, f"pools a flat input {_show(shape)}; pooling needs (channels, height, width)")
+                return None
+            c, h, w = shape
+            return (c, h // part.kernel, w // part.kernel)
+        if isinstance(part, nd.Step) and part.kind == "flatten":
+            return (int(np.prod(shape)),)
+        return shape
+
+    # -- structure ----------------------------------------------------------------------------
+    def paths(self, source: str) -> List[Tuple[str, Tuple[nd.Step, ...]]]:
+        """Every (end node, steps) reachable from ``source`` through pooling/scale/flatten nodes."""
+        found: List[Tuple[str, Tuple[nd.Step, ...]]] = []
+
+        def walk(node: str, steps: Tuple[nd.Step, ...]) -> None:
+            for nxt in self.succ[node]:
+                part = self.parts[nxt]
+                if isinstance(part, nd.Step):
+                    walk(nxt, steps + (part,))
+                elif isinstance(part, (nd.Synapse, nd.Boundary)):
+                    found.append((nxt, steps))
+                else:
+                    self.fail(nxt, f"receives from {node!r} without weights in between; every IF needs a "
+                              "Conv2d, Linear or Affine node before it")
+
+        walk(source, ())
+        return found
+
+    def pool_chain(self, steps: Sequence[nd.Step]) -> Tuple[PoolStep, ...]:
+        """Pooling steps; a Scale must complete an adjacent sum pooling into an average pooling."""
+        chain: List[PoolStep] = []
+        pending: Optional[nd.Step] = None  # a Scale waiting for the sum pool after it
+        for step in steps:
+            if step.kind == "flatten":
+                continue
+            if step.kind == "scale":
+                last = chain[-1] if chain else None
+                if last is not None and last.mode == "sum" and _completes(step.scale, last.factor):
+                    chain[-1] = PoolStep(last.factor, "avg")
+                elif pending is None:
+                    pending = step
+                else:
+                    self.scale_refused(pending)
+                    pending = step
+                continue
+            if pending is not None and step.kind == "sum" and _completes(pending.scale, step.kernel):
+                chain.append(PoolStep(step.kernel, "avg"))
+                pending = None
+                continue
+            if pending is not None:
+                self.scale_refused(pending)
+                pending = None
+            chain.append(PoolStep(step.kernel, step.kind))
+        if pending is not None:
+            self.scale_refused(pending)
+        return tuple(chain)
+
+    def scale_refused(self, step: nd.Step) -> None:
+        self.fail(step.node, f"Scale {step.scale:g} does not complete an average pooling (a SumPool2d of k x k "
+                  "next to a Scale of 1/k^2); fold the factor into the next layer's weights", "nir-unsupported")
+
+    def build(self, name: str) -> Net:
+        input_name, order = self.check_graph()
+        shapes = self.infer_shapes(input_name, order)
+        rank = {n: i for i, n in enumerate(order)}
+        spiking = [n for n in order if isinstance(self.parts[n], nd.Spiking)]
+        owner: Dict[str, str] = {}  # synapse node -> its IF node
+        for n, part in self.parts.items():
+            if isinstance(part, nd.Synapse):
+                after = self.succ[n]
+                if len(after) != 1 or not isinstance(self.parts[after[0]], nd.Spiking):
+                    shown = ", ".join(f"{a!r} ({self.kind(a)})" for a in after) or "nothing"
+                    self.fail(n, f"feeds {shown}; each Conv2d/Linear/Affine must feed exactly one IF node "
+                              "(a chip layer always spikes)")
+                else:
+                    owner[n] = after[0]
+        for n in spiking:
+            for p in self.pred[n]:
+                if not isinstance(self.parts[p], nd.Synapse):
+                    self.fail(n, f"receives from {p!r} ({self.kind(p)}); an IF node must receive from "
+                              "Conv2d, Linear or Affine nodes only")
+        self.stop_if_failed()
+
+        # incoming[(IF)] = list of (synapse, source, steps); exits = IF nodes that reach an Output
+        incoming: Dict[str, List[Tuple[str, str, Tuple[nd.Step, ...]]]] = defaultdict(list)
+        exits: Dict[str, bool] = {}
+        for source in [input_name] + spiking:
+            for end, steps in self.paths(source):
+                part = self.parts[end]
+                if isinstance(part, nd.Boundary):
+                    if source == input_name:
+                        self.fail(end, "receives the Input directly; the chip needs at least one layer")
+                    elif any(s.kind != "flatten" for s in steps):
+                        self.fail(end, f"receives pooled spikes of {source!r}; the host sees a layer's spikes "
+                                  "before pooling, so drop that pooling or move it in front of a next layer",
+                                  "nir-unsupported")
+                    exits[source] = True
+                    continue
+                incoming[owner[end]].append((end, source, steps))
+        self.stop_if_failed()
+
+        names = self.layer_names(spiking, owner)
+        layer_order = self.layer_order(input_name, spiking, incoming, rank)
+        position = {n: i for i, n in enumerate(layer_order)}
+        position[input_name] = -1
+
+        edges: Dict[str, List[Tuple[int, NetEdge]]] = defaultdict(list)
+        layers: Dict[str, NetLayer] = {}
+        for n in layer_order:
+            layers[n] = self.make_layer(n, names, incoming[n], shapes, position, edges, exits.get(n, False))
+        self.stop_if_failed()
+
+        input_edges = sorted(edges.pop(input_name, []), key=lambda e: e[0])
+        dvs, in_edges = self.input_route(input_name, [e for _, e in input_edges], shapes[input_name])
+        final = []
+        for n in layer_order:
+            out = tuple(e for _, e in sorted(edges.get(n, []), key=lambda e: e[0]))
+            final.append(replace(layers[n], edges=out))
+        self.stop_if_failed()
+        self.decision_notes(final)
+        net_input = NetInput(_chw(shapes[input_name]), in_edges, dvs, input_name)
+        return Net(name, net_input, tuple(final), self.graph.file, self.graph.version, tuple(self.notes))
+
+    def layer_order(self, input_name, spiking, incoming, rank) -> List[str]:
+        """Layers in a topological order of the layer graph (ties: natural order of node names)."""
+        deps = {n: {src for _, src, _ in incoming[n] if src != input_name} for n in spiking}
+        for n in spiking:
+            if not incoming[n]:
+                self.fail(n, "receives nothing from the Input, so it can never spike")
+        self.stop_if_failed()
+        order: List[str] = []
+        remaining = sorted(spiking, key=lambda n: rank[n])
+        while remaining:
+            ready = [n for n in remaining if deps[n] <= set(order)]
+            order.append(ready[0])
+            remaining.remove(ready[0])
+        return order
+
+    def layer_names(self, spiking: Sequence[str], owner: Dict[str, str]) -> Dict[str, str]:
+        taken: set = set()
+        names: Dict[str, str] = {}
+        for n in spiking:
+            syns = [s for s, o in owner.items() if o == n]
+            base = syns[0] if len(syns) == 1 else n
+            prefix = "dense_" if isinstance(self.parts[syns[0]].op, Dense) else "conv_"
+            names[n] = _unique(_sanitize(base, prefix), taken)
+        return names
+
+    def make_layer(self, n, names, sources, shapes, position, edges, monitor) -> NetLayer:
+        spike: nd.Spiking = self.parts[n]
+        sources = sorted(sources, key=lambda t: (position[t[1]], _natural(t[0])))
+        syn_names = list(dict.fromkeys(s for s, _, _ in sources))
+        syns: List[nd.Synapse] = [self.parts[s] for s in syn_names]
+        seen_sources = [src for _, src, _ in sources]
+        if len(set(seen_sources)) != len(seen_sources):
+            self.fail(n, "receives one source along two paths; the chip has one connection per pair of layers")
+            return None
+        merge = "concat"
+        if len(syns) > 1:
+            if any(len([1 for s, _, _ in sources if s == name]) != 1 for name in syn_names):
+                self.fail(n, "sums several Conv/Linear nodes of which one has several sources; write either "
+                          "one node with several sources (added) or one node per source (stacked)")
+                return None
+            if len({_op_key(s.op) for s in syns}) != 1:
+                self.fail(n, "sums Conv/Linear nodes with different kernels, strides or paddings; a chip layer "
+                          "has one")
+                return None
+        elif len(sources) > 1:
+            merge = "add"
+        # input shape of the layer: the (pooled) shape each source delivers
+        delivered = []
+        for syn_name, _, _ in sources:
+            delivered.append(_chw(next(shapes[p] for p in self.pred[syn_name] if p in shapes)))
+        if len({d[1:] for d in delivered}) > 1:
+            self.fail(n, f"its sources deliver maps of different sizes {sorted({d[1:] for d in delivered})}")
+            return None
+        if merge == "concat" and len(syns) > 1:
+            channels = sum(d[0] for d in delivered)
+            in_shape = (channels, delivered[0][1], delivered[0][2])
+            blocks = [_as_chw_columns(s, d) for s, d in zip(syns, delivered)]
+            weight = np.concatenate(blocks, axis=1)
+            if isinstance(syns[0].op, Dense):
+                weight = weight.reshape(weight.shape[0], -1)
+                op = Dense(features=syns[0].op.features)
+            else:
+                op = syns[0].op
+        else:
+            in_shape = delivered[0]
+            weight, op = syns[0].weight, syns[0].op
+        if spike.r != 1.0:
+            weight = np.asarray(weight, dtype=np.float64) * spike.r
+        shift = 0
+        for (syn_name, src, steps), d in zip(sources, delivered):
+            chain = self.pool_chain(steps)
+            fs = shift if merge == "concat" and len(syns) > 1 else None
+            edges[src].append((position[n], NetEdge(names[n], chain, fs)))
+            shift += d[0]
+        out_shape = _chw(shapes[n])
+        origin = " + ".join(f"{self.kind(s)} {s!r}" for s in syn_names) + f" + IF {n!r}"
+        reset = self.reset_option or spike.reset or "zero"
+        return NetLayer(names[n], op, weight, spike.threshold, spike.threshold_text, reset, spike.low_threshold,
+                        (), merge, monitor, in_shape, out_shape, origin)
+
+    def input_route(self, name: str, edges: List[NetEdge], shape) -> Tuple[Optional[DvsIn], Tuple[NetEdge, ...]]:
+        """Plain external input, or the DVS layer when the graph pools before its first layer."""
+        boundary: nd.Boundary = self.parts[name]
+        chains = {e.pool for e in edges}
+        recorded = boundary.dvs.split() if boundary.dvs else None
+        if chains == {()} and recorded is None:
+            return None, tuple(edges)
+        c = _chw(shape)[0]
+        chain = next(iter(chains))
+        factor = int(np.prod([p.factor for p in chain])) if chain else 1
+        if len(chains) != 1 or any(p.mode != "sum" for p in chain) or c > 2:
+            self.fail(name, "pools before the first layer; the chip can pool there only in its DVS input layer, "
+                      "which takes 1 or 2 channels with one sum pooling for all its destinations", "nir-unsupported")
+            return None, ()
+        source, polarity = recorded if recorded and len(recorded) == 2 else ("host", "both" if c == 2 else "merge")
+        plain = tuple(NetEdge(e.target, (), e.feature_shift) for e in edges)
+        return DvsIn(source, polarity, factor), plain
+
+    def decision_notes(self, layers: Sequence[NetLayer]) -> None:
+        spikes = [p for p in self.parts.values() if isinstance(p, nd.Spiking)]
+        if self.reset_option is None and any(s.reset is None for s in spikes):
+            old = " (the file predates nir 1.0.6 and has no v_reset: zero is implied)" if any(
+                not s.has_v_reset for s in spikes) else ""
+            self.notes.append(
+                f"reset: NIR's IF sets v to v_reset = 0 after a spike, so the layers use `reset: zero`{old}. "
+                "If the network was trained with a subtractive reset (sinabs' IAF default), import again with "
+                "--reset subtract.")
+        if any(s.r != 1.0 for s in spikes):
+            self.notes.append("IF resistances r != 1 were multiplied into the weights of their layers.")
+        self.notes.append("NIR's IF fires when v > threshold, the chip when V >= threshold; they differ only "
+                          "when V lands exactly on the threshold.")
+
+
+def _completes(scale: float, kernel: int) -> bool:
+    return bool(np.isclose(scale * kernel * kernel, 1.0, rtol=1e-6, atol=0.0))
+
+
+def _op_key(op) -> tuple:
+    return ("dense", op.features) if isinstance(op, Dense) else ("conv", op.channels, op.kernel, op.stride, op.padding)
+
+
+def _as_chw_columns(syn: nd.Synapse, delivered: Shape) -> np.ndarray:
+    if isinstance(syn.op, Dense):
+        return np.asarray(syn.weight).reshape(syn.weight.shape[0], *delivered)
+    return np.asarray(syn.weight)
+
+
+def _chw(shape: Tuple[int, ...]) -> Shape:
+    return (shape[0], 1, 1) if len(shape) == 1 else tuple(shape)  # type: ignore[return-value]
+
+
+def _show(shape: Tuple[int, ...]) -> str:
+    return "x".join(str(v) for v in shape)
+
+
+def _sanitize(name: str, prefix: str) -> str:
+    clean = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    if not NAME_RE.match(clean) or clean == "input":
+        clean = prefix + clean
+    return clean
+
+
+def _unique(name: str, taken: set) -> str:
+    candidate, k = name, 2
+    while candidate in taken:
+        candidate, k = f"{name}_{k}", k + 1
+    taken.add(candidate)
+    return candidate
+
+
+def build(graph: RawGraph, name: str, reset: Optional[str] = None) -> Net:
+    """Interpret every node, then assemble the layers; all refusals are raised together."""
+    parts, diags = nd.interpret(graph)
+    if diags:
+        raise SpecError(diags)
+    return _Builder(graph, parts, reset).build(name)
