@@ -96,6 +96,7 @@ CODES = {
     "nir-unsupported": (EXIT_INVALID, "A NIR node or parameter has no chip equivalent."),
     "nir-nonuniform": (EXIT_INVALID, "A NIR IF node has per-neuron thresholds that differ; a chip layer has one threshold."),
     "nir-graph": (EXIT_INVALID, "The NIR graph's edges do not form a chain of layers the chip can run (recurrence, dangling nodes)."),
+    "nir-decision": (EXIT_INVALID, "An import choice a person should confirm (reset mode, folded parameters); reported as a warning."),
     # devices
     "samna-missing": (EXIT_DEVICE, "samna is not installed: pip install 'dynapspec[hardware]'."),
     "samna-version": (EXIT_DEVICE, "The installed samna lacks what this target needs."),
