@@ -1,13 +1,46 @@
 """Stage 1, spec: YAML (positions kept) + JSON-schema check + HDF5 weights -> :class:`Spec`.
 
-Public entry point: :func:`load`. Everything the spec stage finds wrong is raised at once in one
-:class:`~dynapspec.errors.SpecError`, sorted by position.
+Public entry point: :func:`load`. Checks run in two rounds, each reporting everything it finds:
+first the text (YAML, schema), then — only when the structure is sound, since later checks rely
+on it — names, destinations, thresholds and the weight file. All problems of a round are raised
+at once in one :class:`~dynapspec.errors.SpecError`, sorted by position.
 """
 from __future__ import annotations
 
-from .model import Spec
+import dataclasses
+import hashlib
+import os
+from typing import Union
+
+from ..errors import Location, SpecError, error
+from .model import Locator, Spec
 
 
-def load(path) -> Spec:
+def load(path: Union[str, "os.PathLike[str]"]) -> Spec:
     """Read, check and normalise a spec file and its weights. Raises SpecError."""
-    raise NotImplementedError("spec.load: in progress")
+    from . import build, schema, weights, yamlload
+
+    spec_file = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(yamlload.MAX_BYTES + 1)
+    except OSError as exc:
+        reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
+        raise SpecError([error("file-not-found", f"the spec file {spec_file} {reason}", Location(spec_file))]) from None
+
+    document = yamlload.parse(raw, spec_file)
+    locator = Locator(spec_file, document.positions)
+    problems = list(document.diagnostics) + schema.check(document.data, locator, document.flagged)
+    if problems:
+        raise SpecError(problems)
+
+    spec, problems = build.build(document.data, locator, spec_file, hashlib.sha256(raw).hexdigest())
+    found, weight_problems = weights.read(spec.weights_file, spec.layers, locator)
+    problems += weight_problems
+    if problems:
+        raise SpecError(problems)
+    layers = tuple(
+        dataclasses.replace(layer, weight=found[layer.name].weight, weight_sha256=found[layer.name].sha256)
+        for layer in spec.layers
+    )
+    return dataclasses.replace(spec, layers=layers)
