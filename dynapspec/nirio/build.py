@@ -380,8 +380,6 @@ class _Builder:
                 "--reset subtract.")
         if any(s.r != 1.0 for s in spikes):
             self.notes.append("IF resistances r != 1 were multiplied into the weights of their layers.")
-        self.notes.append("NIR's IF fires when v > threshold, the chip when V >= threshold; they differ only "
-                          "when V lands exactly on the threshold.")
 
 
 def _completes(scale: float, kernel: int) -> bool:
