@@ -1,0 +1,73 @@
+"""Deploying to real DYNAP-CNN and Speck boards through samna (docs/hardware.md).
+
+samna is imported lazily, inside these functions only. The public surface:
+
+* :func:`open` -> :class:`Board` (a context manager): ``apply``, ``monitor``, ``send``, ``read``,
+  ``run``, ``live``, ``reset_states``, ``close``; results are the simulator's ``RunResult``.
+* :func:`boards` lists attached boards with their ``--device`` strings.
+* :func:`find_board` and :func:`deploy` are what ``dynapspec deploy`` calls.
+"""
+from __future__ import annotations
+
+import builtins
+from typing import List, Optional
+
+from ..config import Config
+from ..errors import DeviceError, SpecError
+from ..events import RunResult
+from . import sdk
+from .board import Board, check_target, emit, open_board
+from .devices import Attached, attached, find, resolve
+
+__all__ = ["Attached", "Board", "boards", "deploy", "find_board", "open"]
+
+
+def open(device: str, settle_s: float = 1.0, slow_clock_hz: Optional[float] = None) -> Board:  # noqa: A001
+    """Open the board a device string names (``speck2fdevkit:0``); raises ``DeviceError``."""
+    samna = sdk.load()
+    return open_board(samna, resolve(samna, device), settle_s=settle_s, slow_clock_hz=slow_clock_hz)
+
+
+def boards() -> List[Attached]:
+    """Every board samna sees, in ``--device`` order; raises ``samna-missing``."""
+    return attached(sdk.load())
+
+
+def find_board(config: Config) -> Optional[str]:
+    """A free attached board that can run ``config``, or None (also when samna is missing)."""
+    try:
+        samna = sdk.load()
+        board = find(samna, config.header.target)
+    except DeviceError:
+        return None
+    except Exception as exc:  # a USB or SDK hiccup while listing means "no board", not a crash
+        sdk.log.info("listing boards failed: %s", exc)
+        return None
+    return board.device if board else None
+
+
+def deploy(config: Config, device: str, events=None, monitor=None, duration_s: Optional[float] = None,
+           quiet_s: float = 0.3, live: bool = False, settle_s: float = 1.0) -> RunResult:
+    """Open ``device``, apply ``config``, play ``events`` (or run live), close the board on every path.
+
+    ``monitor``: None (the configuration's choice), ``"all"`` or layer names and ``"dvs"``.
+    Warnings go to stderr. Raises ``DeviceError`` (exit status 3) with the board closed.
+    """
+    samna = sdk.load()
+    sdk.log.info("samna %s", sdk.version(samna))
+    target = resolve(samna, device)
+    check_target(config, target.target, target.device)
+    board = open_board(samna, target, settle_s=settle_s)
+    try:
+        board.monitor(monitor)
+        board.apply(config)
+        if live:
+            if events is not None:
+                raise SpecError.single("live-input", "--live runs from the board's sensor; drop --input")
+            result = board.live(duration_s=duration_s, printer=lambda line: builtins.print(line, flush=True))
+        else:
+            result = board.run(events, duration_s=duration_s, quiet_s=quiet_s)
+        return result
+    finally:
+        emit(board.warnings)
+        board.close()

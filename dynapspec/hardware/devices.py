@@ -1,0 +1,110 @@
+"""Attached boards and the ``name:index`` device strings that pick one.
+
+``name`` is a dynapspec target (``speck2fdevkit``) or samna's ``device_type_name``
+(``Speck2fDevKit``), case-insensitive; ``index`` ranks boards of one type by USB bus, then
+address, and defaults to 0. The type name maps to a target through the chip profiles.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from .. import chips
+from ..errors import DeviceError
+from . import sdk
+
+
+@dataclass(frozen=True)
+class Attached:
+    """One board samna sees."""
+
+    device: str  # the --device string: "<target>:<index>", or "<DeviceTypeName>:<index>" if unsupported
+    target: Optional[str]  # None: a board dynapspec has no profile for
+    device_type_name: str
+    serial_number: str
+    usb_bus: int
+    usb_address: int
+    available: bool  # False: opened (by this or another process)
+    info: Any = field(default=None, compare=False, repr=False)  # samna's DeviceInfo
+
+
+@functools.lru_cache(maxsize=None)
+def targets_by_type() -> Dict[str, str]:
+    """samna ``device_type_name`` -> dynapspec target."""
+    return {chips.profile(t).device_type_name: t for t in chips.targets()}
+
+
+def parse(device: str) -> Tuple[str, int]:
+    """``"speck2fdevkit:1"`` -> ``("speck2fdevkit", 1)``; ``name`` alone means index 0."""
+    name, sep, index = device.strip().partition(":")
+    if not name or (sep and not index.isdigit()):
+        raise DeviceError.single(
+            "device-string", f"device {device!r} is not name[:index], e.g. speck2fdevkit:0 (`dynapspec devices` lists them)"
+        )
+    return name, int(index) if sep else 0
+
+
+def _key(info: Any) -> tuple:
+    return (info.device_type_name, str(getattr(info, "serial_number", "")), int(info.usb_bus_number),
+            int(info.usb_device_address))
+
+
+def attached(samna: Any) -> List[Attached]:
+    """Every board samna sees, in --device order (type, then bus, then address)."""
+    device_module = samna.device
+    if sdk.has(device_module, "get_all_devices"):
+        everything = list(device_module.get_all_devices())
+    else:  # older samna: the two halves
+        everything = list(device_module.get_unopened_devices()) + list(device_module.get_opened_devices())
+    free = {_key(info) for info in device_module.get_unopened_devices()}
+    everything.sort(key=lambda info: (info.device_type_name, int(info.usb_bus_number), int(info.usb_device_address)))
+    boards, seen = [], {}
+    for info in everything:
+        type_name = info.device_type_name
+        target = targets_by_type().get(type_name)
+        index = seen.get(type_name, 0)
+        seen[type_name] = index + 1
+        boards.append(Attached(
+            device=f"{target or type_name}:{index}",
+            target=target,
+            device_type_name=type_name,
+            serial_number=str(getattr(info, "serial_number", "")),
+            usb_bus=int(info.usb_bus_number),
+            usb_address=int(info.usb_device_address),
+            available=_key(info) in free,
+            info=info,
+        ))
+    return boards
+
+
+def resolve(samna: Any, device: str) -> Attached:
+    """The attached board a device string names, or ``device-not-found`` saying what is attached."""
+    name, index = parse(device)
+    wanted = name.lower()
+    boards = attached(samna)
+    same_type = [b for b in boards if wanted in ((b.target or "").lower(), b.device_type_name.lower())]
+    if index < len(same_type):
+        return same_type[index]
+    known = {t.lower() for t in chips.targets()} | {n.lower() for n in targets_by_type()}
+    if wanted not in known and not same_type:
+        what = f"'{name}' is not a board name dynapspec knows (targets: {', '.join(chips.targets())})"
+    elif same_type:
+        what = f"only {len(same_type)} {name} board(s) attached (indices 0..{len(same_type) - 1})"
+    else:
+        what = f"no {name} board is attached"
+    listing = ", ".join(b.device for b in boards) or "none"
+    raise DeviceError.single("device-not-found", f"{device}: {what}; attached: {listing}")
+
+
+def find(samna: Any, target: str) -> Optional[Attached]:
+    """A free board for ``target``: that exact board type first, then any board with the same chip."""
+    chip = chips.profile(target).chip
+    free = [b for b in attached(samna) if b.available and b.target is not None]
+    for board in free:
+        if board.target == target:
+            return board
+    for board in free:
+        if chips.profile(board.target).chip == chip:
+            return board
+    return None

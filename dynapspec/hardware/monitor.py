@@ -1,0 +1,79 @@
+"""Which layers send their spikes to the host, and what the host then sees.
+
+``monitor`` is ``None`` (keep the compiled configuration's choice), ``"all"``, or a list of layer
+names and ``"dvs"``. A board only reports monitored layers, in the producer's own pre-pooling,
+unshifted coordinates (CHIP.md U16), so monitoring a layer that pools on its way out is warned about.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, List, Sequence, Tuple, Union
+
+from ..config import Config
+from ..errors import Diagnostic, SpecError, warning
+from ..events import DVS_CORE, DVS_NAME
+
+Monitor = Union[None, str, Sequence[str]]
+
+
+def core_names(config: Config) -> Dict[int, str]:
+    """Core (13 = DVS layer) -> the name its spikes are reported under."""
+    names = {record.core: record.name for record in config.header.layers}
+    names[DVS_CORE] = DVS_NAME
+    return names
+
+
+def resolve(config: Config, monitor: Monitor) -> Tuple[str, ...]:
+    """The monitored names, in network order (``"dvs"`` first), checked against the network."""
+    layers = [record.name for record in config.header.layers]
+    uses_dvs = config.header.input.kind == "dvs"
+    if monitor is None:
+        chosen = {r.name for r in config.header.layers if config.chip.cnn_layers[r.core].monitor_enable}
+        if config.chip.dvs_layer.monitor_enable:
+            chosen.add(DVS_NAME)
+    elif isinstance(monitor, str) and monitor == "all":
+        chosen = set(layers) | ({DVS_NAME} if uses_dvs else set())
+    else:
+        names = [monitor] if isinstance(monitor, str) else list(monitor)
+        valid = layers + [DVS_NAME]
+        unknown = [n for n in names if n not in valid]
+        if unknown:
+            raise SpecError.single(
+                "unknown-layer", f"cannot monitor {', '.join(map(repr, unknown))}: the network has {', '.join(valid)} (or 'all')"
+            )
+        chosen = set(names)
+    return tuple(n for n in [DVS_NAME] + layers if n in chosen)
+
+
+def with_monitors(config: Config, names: Sequence[str]) -> Config:
+    """The configuration with exactly ``names`` monitored."""
+    cores = {r.core for r in config.header.layers if r.name in names}
+    chip = config.chip
+    layers = tuple(
+        dataclasses.replace(core, monitor_enable=(n in cores)) if core.monitor_enable != (n in cores) else core
+        for n, core in enumerate(chip.cnn_layers)
+    )
+    dvs = dataclasses.replace(chip.dvs_layer, monitor_enable=DVS_NAME in names)
+    return dataclasses.replace(config, chip=dataclasses.replace(chip, cnn_layers=layers, dvs_layer=dvs))
+
+
+def notes(config: Config, names: Sequence[str]) -> List[Diagnostic]:
+    """Warnings about what the host will (not) see with these monitors."""
+    out = []
+    targets = core_names(config)
+    for record in config.header.layers:
+        if record.name not in names:
+            continue
+        pooled = [d for d in config.chip.cnn_layers[record.core].destinations if d.enable and d.pooling > 1]
+        for dest in pooled:
+            out.append(warning("monitor-pooled", f"{record.name}: monitored spikes are in its own coordinates, before "
+                               f"the {dest.pooling}x{dest.pooling} pooling on the way to "
+                               f"{targets.get(dest.layer, f'core {dest.layer}')}"))
+    if DVS_NAME in names and config.header.input.source == "host":
+        out.append(warning("monitor-dvs-sensor", "monitoring the DVS layer lets the on-die sensor's events in "
+                           "alongside the events you send (samna sets pass_sensor_events)"))
+    readout = config.chip.readout
+    if readout is not None and readout.monitor_enable:
+        out.append(warning("readout-monitor", "readout.monitor_enable is set: the host receives ReadoutValue "
+                           "events only, no spikes"))
+    return out

@@ -1,0 +1,83 @@
+"""Shared pieces of the hardware tests: the samna double fixture and small compiled networks.
+
+The double (tests/samna_double/samna) goes on sys.path for one test only and every ``samna*``
+module is dropped afterwards, so no other test can ever import it, or the real samna, by accident.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dynapspec.compiler import compile_spec
+
+from specfactory import conv, dense, make_spec, rand
+
+DOUBLE = Path(__file__).parent / "samna_double"
+
+
+def _drop_samna() -> None:
+    for name in [n for n in sys.modules if n == "samna" or n.startswith("samna.")]:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def samna(monkeypatch):
+    """The samna double, freshly reset (samna 0.48.5, no board attached)."""
+    _drop_samna()
+    monkeypatch.syspath_prepend(str(DOUBLE))
+    import samna as double
+
+    double._double.reset()
+    yield double
+    _drop_samna()
+
+
+@pytest.fixture
+def no_samna(monkeypatch):
+    """samna not installed: importing it fails as on a machine without the SDK."""
+    _drop_samna()
+    monkeypatch.setitem(sys.modules, "samna", None)
+    yield
+    _drop_samna()
+
+
+def small(target="speck2fdevkit", threshold=0.3):
+    """Two convs on a non-square map (catches x/y slips): 2x8x12 -> 3x6x10 -> pool 2 -> 4x1x3."""
+    spec = make_spec((2, 8, 12), [
+        conv("conv", 3, 3, rand(3, 2, 3, 3, seed=1), pool=2, threshold=threshold),
+        conv("out", 4, 3, rand(4, 3, 3, 3, seed=2), threshold=threshold),
+    ], target=target)
+    return compile_spec(spec).config
+
+
+def lenet(target="speck2fdevkit"):
+    avg2 = [(2, "avg")]
+    return compile_spec(make_spec((1, 28, 28), [
+        conv("conv1", 20, 5, rand(20, 1, 5, 5), pool=avg2),
+        conv("conv2", 32, 5, rand(32, 20, 5, 5), pool=avg2),
+        conv("conv3", 128, 3, rand(128, 32, 3, 3), pool=avg2),
+        dense("fc1", 500, rand(500, 128)),
+        dense("out", 10, rand(10, 500)),
+    ], target=target)).config
+
+
+def branchy(target="speck2fdevkit"):
+    """Two destinations, a concatenating merge (feature shifts) and monitoring of every exit."""
+    return compile_spec(make_spec((1, 8, 8), [
+        conv("stem", 4, 3, rand(4, 1, 3, 3), padding=1, to=["left", "right"]),
+        conv("left", 3, 1, rand(3, 4, 1, 1), to=["join"]),
+        conv("right", 5, 1, rand(5, 4, 1, 1), to=["join"]),
+        conv("join", 2, 1, rand(2, 8, 1, 1)),
+    ], target=target)).config
+
+
+def spikes(config, n=300, seed=0, t_step=100):
+    """Seeded random spike input covering the network's input shape."""
+    c, h, w = config.header.input.shape
+    rng = np.random.default_rng(seed)
+    from dynapspec.events import spike_events
+
+    return spike_events(np.arange(n) * t_step, rng.integers(0, c, n), rng.integers(0, w, n), rng.integers(0, h, n))

@@ -1,0 +1,140 @@
+"""Strict structs: the part of pybind11's behaviour the adapter must survive.
+
+Like samna's bound C++ structs, an attribute that does not exist raises AttributeError, a value of
+the wrong type or outside its C integer range raises TypeError, arrays come back as fresh nested
+lists (pybind11's STL caster copies), nested structs come back by reference, and lists of structs
+come back as a new list holding the same struct objects.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+
+INT8 = (-128, 127)
+UINT8 = (0, 255)
+INT16 = (-32768, 32767)
+UINT16 = (0, 65535)
+UINT32 = (0, 2**32 - 1)
+UINT64 = (0, 2**64 - 1)
+
+
+def _int(name: str, value, bounds: Tuple[int, int]) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: incompatible value {value!r} (expected an integer)")
+    value = int(value)
+    if not bounds[0] <= value <= bounds[1]:
+        raise TypeError(f"{name}: {value} does not fit the C type range {bounds}")
+    return value
+
+
+def _bool(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: incompatible value {value!r} (expected a bool)")
+    return bool(value)
+
+
+class Field:
+    """How one attribute is typed: ``int``, ``bool``, ``array``, ``struct`` or ``structs``."""
+
+    def __init__(self, kind: str, default: Any = None, bounds: Tuple[int, int] = INT16, ndim: int = 0,
+                 element: str = "int", cls: Optional[type] = None, count: int = 0):
+        self.kind, self.default, self.bounds = kind, default, bounds
+        self.ndim, self.element, self.cls, self.count = ndim, element, cls, count
+
+    def make_default(self):
+        if self.kind == "struct":
+            return self.cls()
+        if self.kind == "structs":
+            return [self.cls() for _ in range(self.count)]
+        return copy.deepcopy(self.default)
+
+    def check(self, name: str, value):
+        if self.kind == "int":
+            return _int(name, value, self.bounds)
+        if self.kind == "bool":
+            return _bool(name, value)
+        if self.kind == "array":
+            return self._array(name, value, self.ndim)
+        if self.kind == "struct":
+            if not isinstance(value, self.cls):
+                raise TypeError(f"{name}: expected {self.cls.__name__}, got {type(value).__name__}")
+            return value
+        if self.kind == "structs":
+            items = list(value) if isinstance(value, (list, tuple)) else None
+            if items is None or len(items) != self.count or not all(isinstance(v, self.cls) for v in items):
+                raise TypeError(f"{name}: expected {self.count} {self.cls.__name__} objects")
+            return items
+        raise AssertionError(self.kind)
+
+    def _array(self, name: str, value, depth: int):
+        if depth == 0:
+            return _bool(name, value) if self.element == "bool" else _int(name, value, self.bounds)
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"{name}: expected a nested list of depth {self.ndim}, got {type(value).__name__}")
+        return [self._array(name, v, depth - 1) for v in value]
+
+
+def I(default=0, bounds=INT16) -> Field:  # noqa: E743 - short names keep the tables readable
+    return Field("int", default, bounds)
+
+
+def B(default=False) -> Field:
+    return Field("bool", default)
+
+
+def A(ndim: int, bounds=INT16, element="int") -> Field:
+    return Field("array", [], bounds, ndim=ndim, element=element)
+
+
+def S(cls) -> Field:
+    return Field("struct", cls=cls)
+
+
+def L(cls, count: int) -> Field:
+    return Field("structs", cls=cls, count=count)
+
+
+class Struct:
+    """Base of every fake samna struct; subclasses set ``_fields``."""
+
+    __slots__ = ("_values",)
+    _fields: Dict[str, Field] = {}
+
+    def __init__(self, *args, **kwargs):
+        object.__setattr__(self, "_values", {n: f.make_default() for n, f in self._fields.items()})
+        if len(args) > len(self._fields):
+            raise TypeError(f"{type(self).__name__}: too many positional arguments")
+        for name, value in zip(self._fields, args):
+            setattr(self, name, value)
+        for name, value in kwargs.items():
+            setattr(self, name, value)
+
+    def __getattr__(self, name):
+        fields = type(self)._fields
+        if name not in fields:
+            raise AttributeError(f"'{type(self).__module__}.{type(self).__name__}' object has no attribute '{name}'")
+        value = object.__getattribute__(self, "_values")[name]
+        kind = fields[name].kind
+        if kind == "array":
+            return copy.deepcopy(value)
+        if kind == "structs":
+            return list(value)
+        return value
+
+    def __setattr__(self, name, value):
+        fields = type(self)._fields
+        if name not in fields:
+            raise AttributeError(f"'{type(self).__module__}.{type(self).__name__}' object has no attribute '{name}'")
+        object.__getattribute__(self, "_values")[name] = fields[name].check(name, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(...)"
+
+
+def struct(module: str, name: str, fields: Dict[str, Field]) -> type:
+    """A new Struct class named like samna's, living in ``module``."""
+    return type(name, (Struct,), {"__slots__": (), "_fields": fields, "__module__": module, "__qualname__": name})

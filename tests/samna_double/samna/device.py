@@ -1,0 +1,185 @@
+"""``samna.device`` of the double: attached boards, opening and closing them.
+
+One process may hold a board; reopening returns the same handle; a closed or unplugged board
+raises RuntimeError on every call, as samna does.
+"""
+from __future__ import annotations
+
+from . import _double
+from ._model import Model
+
+CHIP_OF_TYPE = {
+    "DynapcnnDevKit": "dynapcnn",
+    "Speck2eTestBoard": "speck2e", "Speck2eDevKit": "speck2e",
+    "Speck2fModuleDevKit": "speck2f", "Speck2fDevKit": "speck2f",
+}
+
+
+class DeviceInfo:
+    def __init__(self, device_type_name: str, serial_number: str, usb_bus_number: int, usb_device_address: int):
+        self.device_type_name = device_type_name
+        self.serial_number = serial_number
+        self.usb_bus_number = usb_bus_number
+        self.usb_device_address = usb_device_address
+        self.logic_version = 1
+
+    def key(self) -> tuple:
+        return (self.device_type_name, self.serial_number, self.usb_bus_number, self.usb_device_address)
+
+    def __repr__(self) -> str:
+        return f"DeviceInfo({self.device_type_name}, bus {self.usb_bus_number}, address {self.usb_device_address})"
+
+
+class StopWatch:
+    def __init__(self, board):
+        self._board = board
+        self.running = False
+        self.resets = 0
+
+    def start(self) -> None:
+        self._board._alive()
+        self.running = True
+
+    def stop(self) -> None:
+        self._board._alive()
+        self.running = False
+
+    def reset(self) -> None:
+        self._board._alive()
+        self.resets += 1
+
+    def set_enable_value(self, value: bool) -> None:  # deprecated spelling, still present
+        self._board._alive()
+        self.running = bool(value)
+
+
+class IoModule:
+    def __init__(self, board):
+        self._board = board
+        self.slow_clk_rate = None
+        self.slow_clk = False
+        self.registers = {}
+
+    def set_slow_clk_rate(self, hz: float) -> None:
+        self._board._alive()
+        self.slow_clk_rate = hz
+
+    def set_slow_clk(self, on: bool) -> None:
+        self._board._alive()
+        self.slow_clk = bool(on)
+
+    def write_config(self, address: int, value: int) -> None:  # DYNAP-CNN kit: 0x0003 is the time stamper
+        self._board._alive()
+        self.registers[address] = value
+        if address == 0x0003:
+            self._board._watch.running = bool(value)
+
+
+class Board:
+    """A dev kit handle. Method names follow samna 0.48 unless the double plays a legacy samna."""
+
+    def __init__(self, info: DeviceInfo):
+        self.info = info
+        self.chip = CHIP_OF_TYPE[info.device_type_name]
+        self.closed = False
+        self.model = Model(self, self.chip)
+        self._watch = StopWatch(self)
+        self.io = IoModule(self)
+
+    def _alive(self) -> None:
+        if self.closed:
+            raise RuntimeError("device is closed")
+        if self.info.key() in _double.state.unplugged:
+            raise RuntimeError(f"{self.info.device_type_name}: device disconnected")
+
+    def __getattr__(self, name):
+        legacy = _double.state.legacy
+        methods = {
+            "get_model": not legacy, "get_device_model": legacy,
+            "get_model_sink_node": not legacy, "get_model_source_node": not legacy,
+            "get_stop_watch": self.chip != "dynapcnn",
+        }
+        if not methods.get(name, False):
+            raise AttributeError(f"'{self.info.device_type_name}' object has no attribute '{name}'")
+        return {
+            "get_model": self._model, "get_device_model": self._model,
+            "get_model_sink_node": lambda: self._model().get_sink_node(),
+            "get_model_source_node": lambda: self._model().get_source_node(),
+            "get_stop_watch": self._stop_watch,
+        }[name]
+
+    def _model(self) -> Model:
+        self._alive()
+        return self.model
+
+    def _stop_watch(self) -> StopWatch:
+        self._alive()
+        return self._watch
+
+    def get_io_module(self) -> IoModule:
+        self._alive()
+        return self.io
+
+    def reset_board_soft(self, apply_defaults: bool = True) -> None:
+        self._alive()
+
+
+def _get_all_devices() -> list:
+    return list(_double.state.devices)
+
+
+def get_unopened_devices() -> list:
+    state = _double.state
+    busy = set(state.opened) | state.foreign
+    return [info for info in state.devices if info.key() not in busy]
+
+
+def get_opened_devices() -> list:
+    state = _double.state
+    return [info for info in state.devices if info.key() in set(state.opened) | state.foreign]
+
+
+def open_device(which, default_config=None) -> Board:
+    state = _double.state
+    info = _find(which)
+    key = info.key()
+    if key in state.unplugged:
+        raise RuntimeError(f"failed to open {info.device_type_name}: device not found")
+    if key in state.foreign:
+        raise RuntimeError(f"failed to open {info.device_type_name}: device is in use by another process")
+    if key not in state.opened:
+        state.opened[key] = Board(info)
+    return state.opened[key]
+
+
+def close_device(board: Board) -> None:
+    state = _double.state
+    board.closed = True
+    state.opened.pop(board.info.key(), None)
+    state.closed.append(board)
+
+
+def _find(which) -> DeviceInfo:
+    state = _double.state
+    if isinstance(which, DeviceInfo):
+        for info in state.devices:
+            if info.key() == which.key():
+                return info
+        raise RuntimeError("failed to open device: device not found")
+    name, _, index = str(which).partition(":")
+    same = [info for info in state.devices if info.device_type_name == name]
+    same.sort(key=lambda i: (i.usb_bus_number, i.usb_device_address))
+    if index:
+        if int(index) >= len(same):
+            raise RuntimeError(f"failed to open {which}: device not found")
+        return same[int(index)]
+    free = [i for i in same if i.key() not in state.opened and i.key() not in state.foreign]
+    if not free:
+        raise RuntimeError(f"failed to open {which}: no available device")
+    return free[0]
+
+
+def __getattr__(name):
+    if name == "get_all_devices" and not _double.state.legacy:  # older samna lacks it
+        return _get_all_devices
+    raise AttributeError(f"module 'samna.device' has no attribute '{name}'")
