@@ -1,0 +1,221 @@
+"""The chip part of a Config checked and packed into flat integer tables for the kernel.
+
+The kernel indexes memory without bounds checks, so everything it relies on is verified here:
+array shapes agree with the dimensions, every enabled destination is a configured core, and
+values fit their hardware words. Internal layouts put the feature axis last, where the kernel's
+innermost loop runs: weights ``[c][j][k-1-i][f]`` (i along x, j along y), states ``[oy][ox][f]``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple
+
+import numpy as np
+
+from ..config import NUM_CORES, CnnCore, Config
+from ..errors import Location, SpecError
+
+READOUT = 12  # destination that feeds the readout, which the simulator does not model
+KILLED = -32768  # weight sentinel: a DYNAP-CNN kill bit is set, the entry is skipped (U21)
+
+# columns of Tables.dims
+C, W_IN, H_IN, F, OW, OH, K, PX, PY, SX, SY = range(11)
+# columns of Tables.dest[core, slot]
+TARGET, POOL, SHIFT = range(3)
+
+
+@dataclass(frozen=True, eq=False)
+class Tables:
+    used: Tuple[int, ...]  # configured cores, ascending
+    dims: np.ndarray  # int64 [core, 11]
+    thresholds: np.ndarray  # int64 [core, 3]: threshold_high, threshold_low, return_to_zero
+    dest: np.ndarray  # int64 [core, slot, 3]: target core (-1 = none), pooling, feature shift
+    weights: np.ndarray  # int16, all cores' [c][i][j][f] blocks end to end
+    w_offset: np.ndarray  # int64 [core]
+    initial: np.ndarray  # int16, all cores' [oy][ox][f] blocks end to end
+    v_offset: np.ndarray  # int64 [core]
+    alive: np.ndarray  # uint8 like ``initial``: 0 where a DYNAP-CNN neuron kill bit is set
+    killable: np.ndarray  # uint8 [core]: 1 if the core has kill bits (slower update path)
+    stack_rows: int  # depth-first stack bound, excluding the input's targets (kernel.py)
+
+
+def build_tables(config: Config, source: str = "<config>") -> Tables:
+    cores = config.chip.cnn_layers
+    used = tuple(n for n, core in enumerate(cores) if core.weights.size > 0)
+    dims = np.zeros((NUM_CORES, 11), dtype=np.int64)
+    thresholds = np.zeros((NUM_CORES, 3), dtype=np.int64)
+    dest = np.full((NUM_CORES, 2, 3), -1, dtype=np.int64)
+    w_blocks, v_blocks, alive_blocks = [], [], []
+    w_offset = np.zeros(NUM_CORES, dtype=np.int64)
+    v_offset = np.zeros(NUM_CORES, dtype=np.int64)
+    killable = np.zeros(NUM_CORES, dtype=np.uint8)
+    w_pos = v_pos = 0
+    for n in used:
+        core = cores[n]
+        _check_supported(core, n, source)
+        dims[n] = _dims(core, n, source)
+        thresholds[n] = (core.threshold_high, core.threshold_low, int(core.return_to_zero))
+        if not (0 <= core.threshold_high <= 32767 and -32768 <= core.threshold_low <= 32767):
+            _fail(
+                f"threshold_high {core.threshold_high} / threshold_low {core.threshold_low} outside int16 "
+                "(threshold_high must be 0..32767)",
+                f"chip.cnn_layers[{n}]",
+                source,
+            )
+        killable[n] = core.weights_kill_bit is not None or core.neurons_value_kill_bit is not None
+        w, v, alive = _arrays(core, dims[n], n, source)
+        w_offset[n], v_offset[n] = w_pos, v_pos
+        w_pos += w.size
+        v_pos += v.size
+        w_blocks.append(w)
+        v_blocks.append(v)
+        alive_blocks.append(alive)
+    for n in used:
+        for slot, d in enumerate(cores[n].destinations):
+            if d.enable and d.layer != READOUT:
+                where = f"chip.cnn_layers[{n}].destinations[{slot}]"
+                _check_target(d.layer, used, where, source)
+                if d.pooling not in (1, 2, 4) or d.feature_shift < 0:
+                    _fail(f"pooling {d.pooling} / feature_shift {d.feature_shift}: pooling must be 1, 2 or 4 and the shift >= 0", where, source)
+                dest[n, slot] = (d.layer, d.pooling, d.feature_shift)
+    _check_acyclic(dest, used, source)
+    for slot, d in enumerate(config.chip.dvs_layer.destinations):
+        if d.enable and d.layer != READOUT:
+            _check_target(d.layer, used, f"chip.dvs_layer.destinations[{slot}]", source)
+    for record in config.header.layers:
+        _check_target(record.core, used, f"header.layers[{record.name}].core", source)
+    if config.header.input.kind == "spikes":
+        for core in config.header.input.cores:
+            _check_target(core, used, "header.input.cores", source)
+    return Tables(
+        used=used,
+        dims=dims,
+        thresholds=thresholds,
+        dest=dest,
+        weights=np.concatenate(w_blocks) if w_blocks else np.zeros(0, np.int16),
+        w_offset=w_offset,
+        initial=np.concatenate(v_blocks) if v_blocks else np.zeros(0, np.int16),
+        v_offset=v_offset,
+        alive=np.concatenate(alive_blocks) if alive_blocks else np.zeros(0, np.uint8),
+        killable=killable,
+        stack_rows=sum(_stack_rows(dims[n]) for n in used),
+    )
+
+
+def _stack_rows(d: np.ndarray) -> int:
+    """In an acyclic network at most one event per core has spikes waiting on the stack: at most
+    every neuron its receptive field covers, plus one pending slot-1 delivery per spike in routing."""
+    positions = min(-(-d[K] // d[SX]), d[OW]) * min(-(-d[K] // d[SY]), d[OH])
+    return int(positions * d[F]) + 2
+
+
+def _check_acyclic(dest: np.ndarray, used: Tuple[int, ...], source: str) -> None:
+    """A cycle could spike forever; the chip does not support one either (CHIP.md section 3)."""
+    state = {n: 0 for n in used}  # 0 new, 1 on the path, 2 done
+
+    def visit(n: int, path: Tuple[int, ...]) -> None:
+        state[n] = 1
+        for m in dest[n, :, TARGET]:
+            if m < 0:
+                continue
+            if state[int(m)] == 1:
+                cycle = " -> ".join(str(c) for c in path[path.index(int(m)):] + (int(m),))
+                _fail(f"the cores form a cycle ({cycle}); the chip runs only acyclic networks", "chip.cnn_layers", source)
+            if state[int(m)] == 0:
+                visit(int(m), path + (int(m),))
+        state[n] = 2
+
+    for n in used:
+        if state[n] == 0:
+            visit(n, (n,))
+
+
+def _check_supported(core: CnnCore, n: int, source: str) -> None:
+    where = f"chip.cnn_layers[{n}]"
+    unsupported = [
+        ("leak_enable", core.leak_enable, "leak runs on slow-clock ticks, which event files do not carry (spec v1 cannot ask for leak)"),
+        ("output_decimator_enable", core.output_decimator_enable, "the decimator's codes are not settled (U12)"),
+        ("input_congestion_balancer_enable", core.input_congestion_balancer_enable, "it drops input by chip timing"),
+    ]
+    for name, value, why in unsupported:
+        if value:
+            raise SpecError.single(
+                "sim-unsupported",
+                f"core {n} sets {name}; the simulator does not model it: {why}. Run on a board or turn it off",
+                Location(source, path=f"{where}.{name}"),
+            )
+
+
+def _dims(core: CnnCore, n: int, source: str) -> np.ndarray:
+    d = core.dimensions
+    row = np.array(
+        [
+            d.input_shape.feature_count, d.input_shape.size.x, d.input_shape.size.y,
+            d.output_shape.feature_count, d.output_shape.size.x, d.output_shape.size.y,
+            d.kernel_size, d.padding.x, d.padding.y, d.stride.x, d.stride.y,
+        ],
+        dtype=np.int64,
+    )
+    where = f"chip.cnn_layers[{n}].dimensions"
+    if min(row[[C, W_IN, H_IN, F, OW, OH, K, SX, SY]]) < 1 or min(row[[PX, PY]]) < 0:
+        _fail(f"sizes, kernel and strides must be >= 1 and padding >= 0, got {row.tolist()}", where, source)
+    for axis, size_in, pad, stride, size_out in (("x", W_IN, PX, SX, OW), ("y", H_IN, PY, SY, OH)):
+        expected = (row[size_in] + 2 * row[pad] - row[K]) // row[stride] + 1
+        if row[size_out] != expected:
+            _fail(
+                f"output size {axis} is {row[size_out]}, but input {row[size_in]}, padding {row[pad]}, "
+                f"kernel {row[K]} and stride {row[stride]} give {expected}",
+                where,
+                source,
+            )
+    return row
+
+
+def _arrays(core: CnnCore, dims: np.ndarray, n: int, source: str):
+    f, c, k = dims[F], dims[C], dims[K]
+    where = f"chip.cnn_layers[{n}]"
+    weights = np.asarray(core.weights)
+    if weights.shape != (f, c, k, k):
+        _fail(f"weights have shape {weights.shape}, dimensions say {(f, c, k, k)} [f][c][x][y]", f"{where}.weights", source)
+    _check_range(weights, -128, 127, f"{where}.weights", source)
+    states = np.asarray(core.neurons_initial_value)
+    shape = (f, dims[OW], dims[OH])
+    if states.size == 0:
+        states = np.zeros(shape, dtype=np.int64)
+    if states.shape != shape:
+        _fail(f"neurons_initial_value has shape {states.shape}, expected {shape} [f][x][y]", f"{where}.neurons_initial_value", source)
+    _check_range(states, -32768, 32767, f"{where}.neurons_initial_value", source)
+    w = weights.astype(np.int16)
+    if core.weights_kill_bit is not None:
+        w = np.where(np.asarray(core.weights_kill_bit).reshape(w.shape) != 0, KILLED, w).astype(np.int16)
+    alive = np.ones(shape, dtype=np.uint8)
+    if core.neurons_value_kill_bit is not None:
+        alive = (np.asarray(core.neurons_value_kill_bit).reshape(shape) == 0).astype(np.uint8)
+    # [f][c][x][y] -> [c][y][k-1-x][f] (kernel.py explains why);  [f][x][y] -> [y][x][f]
+    return (
+        np.ascontiguousarray(w.transpose(1, 3, 2, 0)[:, :, ::-1, :]).ravel(),
+        np.ascontiguousarray(states.astype(np.int16).transpose(2, 1, 0)).ravel(),
+        np.ascontiguousarray(alive.transpose(2, 1, 0)).ravel(),
+    )
+
+
+def samna_states(tables: Tables, v: np.ndarray, n: int) -> np.ndarray:
+    """Core n's block of the internal state vector ``v`` as samna's ``[f][x][y]`` (a copy)."""
+    d = tables.dims[n]
+    size = d[F] * d[OW] * d[OH]
+    block = v[tables.v_offset[n] : tables.v_offset[n] + size]
+    return block.reshape(d[OH], d[OW], d[F]).transpose(2, 1, 0).copy()
+
+
+def _check_range(values: np.ndarray, lo: int, hi: int, where: str, source: str) -> None:
+    if values.size and (values.min() < lo or values.max() > hi):
+        _fail(f"values must lie in [{lo}, {hi}], found [{values.min()}, {values.max()}]", where, source)
+
+
+def _check_target(core: int, used: Tuple[int, ...], where: str, source: str) -> None:
+    if core not in used:
+        _fail(f"refers to core {core}, which has no weights (configured cores: {list(used)})", where, source)
+
+
+def _fail(message: str, where: str, source: str) -> None:
+    raise SpecError.single("config-format", message, Location(source, path=where))
