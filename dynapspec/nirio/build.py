@@ -209,11 +209,8 @@ class _Builder:
         self.fail(step.node, f"Scale {step.scale:g} does not complete an average pooling (a SumPool2d of k x k "
                   "next to a Scale of 1/k^2); fold the factor into the next layer's weights", "nir-unsupported")
 
-    def build(self, name: str) -> Net:
-        input_name, order = self.check_graph()
-        shapes = self.infer_shapes(input_name, order)
-        rank = {n: i for i, n in enumerate(order)}
-        spiking = [n for n in order if isinstance(self.parts[n], nd.Spiking)]
+    def check_layers(self) -> Dict[str, str]:
+        """Each weight node feeds exactly one IF node and each IF node hears only weight nodes."""
         owner: Dict[str, str] = {}  # synapse node -> its IF node
         for n, part in self.parts.items():
             if isinstance(part, nd.Synapse):
@@ -224,12 +221,20 @@ class _Builder:
                               "(a chip layer always spikes)")
                 else:
                     owner[n] = after[0]
-        for n in spiking:
-            for p in self.pred[n]:
-                if not isinstance(self.parts[p], nd.Synapse):
-                    self.fail(n, f"receives from {p!r} ({self.kind(p)}); an IF node must receive from "
-                              "Conv2d, Linear or Affine nodes only")
+            elif isinstance(part, nd.Spiking):
+                for p in self.pred[n]:
+                    if not isinstance(self.parts[p], nd.Synapse):
+                        self.fail(n, f"receives from {p!r} ({self.kind(p)}); an IF node must receive from "
+                                  "Conv2d, Linear or Affine nodes only")
         self.stop_if_failed()
+        return owner
+
+    def build(self, name: str) -> Net:
+        input_name, order = self.check_graph()
+        owner = self.check_layers()
+        shapes = self.infer_shapes(input_name, order)
+        rank = {n: i for i, n in enumerate(order)}
+        spiking = [n for n in order if isinstance(self.parts[n], nd.Spiking)]
 
         # incoming[(IF)] = list of (synapse, source, steps); exits = IF nodes that reach an Output
         incoming: Dict[str, List[Tuple[str, str, Tuple[nd.Step, ...]]]] = defaultdict(list)
