@@ -113,7 +113,8 @@ class _Builder:
         if "to" not in block:
             return (Edge(self.names[0], (), None, path),)
         edges = []
-        for j, name in enumerate(block["to"]):
+        for j, entry in enumerate(block["to"]):
+            name = entry if isinstance(entry, str) else entry["layer"]
             self.target(name, f"{path}.to[{j}]", None)
             edges.append(Edge(name, (), None, f"{path}.to[{j}]"))
         return tuple(edges)

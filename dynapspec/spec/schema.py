@@ -177,7 +177,7 @@ class _Converter:
                 if key not in present:
                     sub = err.schema.get("properties", {}).get(key, {})
                     what = sub.get("description") or (_resolve(sub["$ref"]).get("description") if "$ref" in sub else "")
-                    self.emit("spec-missing-key", path, f"`{key}` is required here" + (f" ({what})" if what else ""))
+                    self.emit("spec-missing-key", path, f"missing key `{key}`" + (f" ({what})" if what else ""))
         elif err.validator == "additionalProperties":
             known = list(err.schema.get("properties", {}))
             for key in err.instance:

@@ -222,5 +222,7 @@ def read(filename: str, layers: Sequence[LayerSpec], locator: Locator, weights_p
                 found[layer.name] = _check_layer(file, layer)
                 _check_bias(file, layer)
             except _Problem as problem:
-                problems.append(error(problem.code, problem.message, locator.at(layer.path + ".weight", layer.name)))
+                given = layer.path + ".weight"
+                where = given if given in locator.positions else layer.path
+                problems.append(error(problem.code, problem.message, locator.at(where, layer.name)))
     return found, problems
