@@ -301,6 +301,14 @@ class _Builder:
             names[n] = _unique(_sanitize(base, prefix), taken)
         return names
 
+    def unflattened(self, node: str, shapes) -> Tuple[int, ...]:
+        """The shape arriving at ``node`` before any Flatten: a dense layer's input map."""
+        pred = next(p for p in self.pred[node] if p in shapes)
+        part = self.parts[pred]
+        if isinstance(part, nd.Step) and part.kind == "flatten":
+            return self.unflattened(pred, shapes)
+        return shapes[pred]
+
     def make_layer(self, n, names, sources, shapes, position, edges, monitor) -> NetLayer:
         spike: nd.Spiking = self.parts[n]
         sources = sorted(sources, key=lambda t: (position[t[1]], _natural(t[0])))
@@ -325,7 +333,7 @@ class _Builder:
         # input shape of the layer: the (pooled) shape each source delivers
         delivered = []
         for syn_name, _, _ in sources:
-            delivered.append(_chw(next(shapes[p] for p in self.pred[syn_name] if p in shapes)))
+            delivered.append(_chw(self.unflattened(syn_name, shapes)))
         if len({d[1:] for d in delivered}) > 1:
             self.fail(n, f"its sources deliver maps of different sizes {sorted({d[1:] for d in delivered})}")
             return None

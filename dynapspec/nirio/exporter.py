@@ -97,11 +97,15 @@ class _Exporter:
         sources = self.sources(layer)
         stacked = layer.merge == "concat" and len(sources) > 1
         weight = _columns_chw(layer, chip.input_shape)
-        for src, shift, (c, h, w) in sources:
-            part = weight[:, shift:shift + c] if stacked else weight
-            node = self.names(f"{layer.name}__from__{src}" if stacked else layer.name)
-            self.synapse[(src, layer.name)] = node
-            self.nodes[node] = self.weight_node(layer, part, (h, w))
+        if stacked:
+            for src, shift, (c, h, w) in sources:
+                node = self.names(f"{layer.name}__from__{src}")
+                self.synapse[(src, layer.name)] = node
+                self.nodes[node] = self.weight_node(layer, weight[:, shift:shift + c], (h, w))
+        else:  # one source, or several added into the same channels: NIR sums a node's inputs
+            node = self.names(layer.name)
+            self.nodes[node] = self.weight_node(layer, weight, chip.input_shape[1:])
+            self.synapse.update({(src, layer.name): node for src, _, _ in sources})
         neuron = self.names(layer.name if stacked else f"{layer.name}__if")
         self.neuron[layer.name] = neuron
         shape = self.shape_out(layer.name)
@@ -115,8 +119,8 @@ class _Exporter:
             "v_reset": np.zeros(shape, dtype=np.float32),
         }
         self.nodes[neuron] = ("IF", params, meta)
-        for src in dict.fromkeys(s for s, _, _ in sources):
-            self.edges.append((self.synapse[(src, layer.name)], neuron))
+        for node in dict.fromkeys(self.synapse[(src, layer.name)] for src, _, _ in sources):
+            self.edges.append((node, neuron))
 
     def weight_node(self, layer: LayerSpec, weight: np.ndarray, hw: Tuple[int, int]):
         if isinstance(layer.op, Dense):
