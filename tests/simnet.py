@@ -22,8 +22,10 @@ from dynapspec.config import (
     IOShape,
     LayerRecord,
     Memory,
+    Mirror,
     Vec2,
 )
+from dynapspec.events import dvs_events
 
 
 def core(

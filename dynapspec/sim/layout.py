@@ -12,8 +12,9 @@ from typing import Tuple
 
 import numpy as np
 
-from ..config import NUM_CORES, CnnCore, Config
+from ..config import NUM_CORES, CnnCore, Config, DvsLayer
 from ..errors import Location, SpecError
+from .dvs import dvs_output_shape
 
 READOUT = 12  # destination that feeds the readout, which the simulator does not model
 KILLED = -32768  # weight sentinel: a DYNAP-CNN kill bit is set, the entry is skipped (U21)
@@ -79,14 +80,24 @@ def build_tables(config: Config, source: str = "<config>") -> Tables:
                     _fail(f"pooling {d.pooling} / feature_shift {d.feature_shift}: pooling must be 1, 2 or 4 and the shift >= 0", where, source)
                 dest[n, slot] = (d.layer, d.pooling, d.feature_shift)
     _check_acyclic(dest, used, source)
-    for slot, d in enumerate(config.chip.dvs_layer.destinations):
-        if d.enable and d.layer != READOUT:
-            _check_target(d.layer, used, f"chip.dvs_layer.destinations[{slot}]", source)
     for record in config.header.layers:
         _check_target(record.core, used, f"header.layers[{record.name}].core", source)
+    # what enters a core from the host or the DVS layer must fit its input exactly
     if config.header.input.kind == "spikes":
-        for core in config.header.input.cores:
-            _check_target(core, used, "header.input.cores", source)
+        feeds = [(n, tuple(config.header.input.shape), "header.input") for n in config.header.input.cores]
+    else:
+        dvs = config.chip.dvs_layer
+        _check_dvs(dvs, source)
+        feeds = [
+            (d.layer, dvs_output_shape(dvs), f"chip.dvs_layer.destinations[{slot}]")
+            for slot, d in enumerate(dvs.destinations)
+            if d.enable and d.layer != READOUT
+        ]
+    for n, shape, where in feeds:
+        _check_target(n, used, where, source)
+        core_input = (dims[n, C], dims[n, H_IN], dims[n, W_IN])
+        if tuple(int(v) for v in shape) != core_input:
+            _fail(f"sends (C, H, W) = {tuple(shape)} into core {n}, whose input is {core_input}", where, source)
     return Tables(
         used=used,
         dims=dims,
@@ -107,6 +118,14 @@ def _stack_rows(d: np.ndarray) -> int:
     every neuron its receptive field covers, plus one pending slot-1 delivery per spike in routing."""
     positions = min(-(-d[K] // d[SX]), d[OW]) * min(-(-d[K] // d[SY]), d[OH])
     return int(positions * d[F]) + 2
+
+
+def _check_dvs(dvs: DvsLayer, source: str) -> None:
+    where = "chip.dvs_layer"
+    if dvs.pooling.x not in (1, 2, 4) or dvs.pooling.y not in (1, 2, 4):
+        _fail(f"pooling ({dvs.pooling.x}, {dvs.pooling.y}): each axis must be 1, 2 or 4", where, source)
+    if not (0 <= dvs.origin.x <= dvs.cut.x and 0 <= dvs.origin.y <= dvs.cut.y):
+        _fail(f"origin ({dvs.origin.x}, {dvs.origin.y}) must not lie past cut ({dvs.cut.x}, {dvs.cut.y})", where, source)
 
 
 def _check_acyclic(dest: np.ndarray, used: Tuple[int, ...], source: str) -> None:
