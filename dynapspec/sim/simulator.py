@@ -7,7 +7,7 @@ input kind, shape and cores), never the spec. Numerics and order: ``docs/simulat
 from __future__ import annotations
 
 import time
-from typing import Dict, Iterable, Optional, Set, Union
+from typing import Callable, Dict, Iterable, Optional, Set, Union
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from .kernel import run_events
 from .layout import READOUT, build_tables, samna_states
 
 Monitor = Union[None, str, Iterable[str]]
+CHUNK = 1 << 16  # input events per kernel call
 
 
 class Simulator:
@@ -46,11 +47,18 @@ class Simulator:
         """Neuron states per layer name in samna's layout ``[f][x][y]`` (what ReadNeuronValue reads)."""
         return {name: samna_states(self._tables, self._v, n) for n, name in self.names.items()}
 
-    def run(self, events, monitor: Monitor = None, record_states: bool = False) -> RunResult:
+    def run(
+        self,
+        events,
+        monitor: Monitor = None,
+        record_states: bool = False,
+        progress: Optional[Callable[[int, int], None]] = None,
+    ) -> RunResult:
         """Feed ``events`` (DVS or spike events, see ``dynapspec.events``) through the chip.
 
         ``monitor``: None = the layers whose ``monitor_enable`` is set (what the chip would send),
-        ``"all"``, or a list of layer names (``"dvs"`` for the DVS layer).
+        ``"all"``, or a list of layer names (``"dvs"`` for the DVS layer). ``progress(done, total)``
+        is called after each chunk of :data:`CHUNK` events (DVS events: those past the DVS layer).
         """
         start = time.perf_counter()
         kind = self._input.kind
@@ -64,14 +72,23 @@ class Simulator:
             c, x, y = (events[f].astype(np.int64) for f in ("c", "x", "y"))
         counts = np.zeros(len(self._tables.dims), dtype=np.int64)
         t = self._tables
-        rows, n_rows = run_events(
-            c, x, y, self._targets, DVS_CORE in watched,
-            t.dims, t.thresholds, t.dest, np.array([n in watched for n in range(len(t.dims))], dtype=np.uint8), t.killable,
-            t.weights, t.w_offset, self._v, t.v_offset, t.alive,
-            counts, self._stack,
-        )  # fmt: skip
-        rows = rows[:n_rows]
-        output = np.zeros(n_rows, dtype=CHIP_SPIKE_DTYPE)
+        monitored = np.array([n in watched for n in range(len(t.dims))], dtype=np.uint8)
+        chunks = []
+        for first in range(0, max(len(index), 1), CHUNK):  # chunks only pace the progress report
+            part = slice(first, first + CHUNK)
+            rows, n_rows = run_events(
+                c[part], x[part], y[part], self._targets, DVS_CORE in watched,
+                t.dims, t.thresholds, t.dest, monitored, t.killable,
+                t.weights, t.w_offset, self._v, t.v_offset, t.alive,
+                counts, self._stack,
+            )  # fmt: skip
+            rows = rows[:n_rows].copy()
+            rows[:, 0] += first
+            chunks.append(rows)
+            if progress is not None:
+                progress(min(first + CHUNK, len(index)), len(index))
+        rows = np.concatenate(chunks)
+        output = np.zeros(len(rows), dtype=CHIP_SPIKE_DTYPE)
         output["t"] = events["t"][index[rows[:, 0]]]
         for col, name in enumerate(("core", "c", "x", "y"), start=1):
             output[name] = rows[:, col]
