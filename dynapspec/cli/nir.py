@@ -7,7 +7,14 @@ from typing import Optional
 
 import typer
 
+from ..errors import EXIT_USAGE
 from .common import handles_errors, report
+
+
+def _usage(message: str) -> None:
+    """A command-line mistake: exit status 2 (typer's BadParameter would pass through handles_errors as a bug)."""
+    typer.echo(f"usage error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
 
 
 class Reset(str, Enum):
@@ -33,13 +40,13 @@ def import_cmd(
     from ..nirio import import_file
 
     if target not in chips.targets():
-        raise typer.BadParameter(f"unknown target {target!r}; known: {', '.join(chips.targets())}", param_hint="--target")
+        _usage(f"--target: unknown target {target!r}; known: {', '.join(chips.targets())}")
     spec_path = output or model.with_suffix(".yaml")
     if spec_path.suffix.lower() == ".h5":
-        raise typer.BadParameter("the output is the spec (.yaml); its weights are written beside it", param_hint="-o")
+        _usage("-o: the output is the spec (.yaml); its weights are written beside it (.h5)")
     existing = [p for p in (spec_path, spec_path.with_suffix(".h5")) if p.exists()]
     if existing and not force:
-        raise typer.BadParameter(f"{existing[0]} exists; pass --force to overwrite it", param_hint="-o")
+        _usage(f"{existing[0]} exists; pass --force to overwrite it")
     result = import_file(model, spec_path, target=target, reset=reset.value if reset else None)
     typer.echo(f"wrote {result.spec_path} and {result.weights_path} ({result.layers} layers)", err=True)
     report(result.decisions + result.warnings)
