@@ -40,11 +40,11 @@ def _configuration_module(chip: str) -> types.ModuleType:
     mod = types.ModuleType(name)
     vec2 = struct(name, "Vec2", {"x": I(0, UINT8), "y": I(0, UINT8)})
     mirror = struct(name, "Vec2_bool", {"x": B(), "y": B()})
-    ioshape = struct(name, "IOShape", {"size": S(vec2), "feature_count": I(1, UINT16)})
+    ioshape = struct(name, "IOShape", {"size": S(vec2, x=1, y=1), "feature_count": I(1, UINT16)})
     dest = struct(name, facts["dest"], {"layer": I(0, UINT8), "enable": B(), "pooling": I(1, UINT8),
                                         "feature_shift": I(0, INT16)})
     dims = struct(name, facts["dims"], {"input_shape": S(ioshape), "output_shape": S(ioshape), "padding": S(vec2),
-                                        "stride": S(vec2), "kernel_size": I(1, UINT8)})
+                                        "stride": S(vec2, x=1, y=1), "kernel_size": I(1, UINT8)})
     core_fields = {
         "weights": A(4, INT8), "biases": A(1, INT16), "neurons_initial_value": A(3, INT16),
         "threshold_high": I(0, INT16), "threshold_low": I(-1, INT16), "return_to_zero": B(),
@@ -59,7 +59,7 @@ def _configuration_module(chip: str) -> types.ModuleType:
     core = struct(name, facts["core"], core_fields)
     dvs_dest = struct(name, facts["dvs_dest"], {"layer": I(0, UINT8), "enable": B()})
     dvs = struct(name, facts["dvs"], {
-        "origin": S(vec2), "cut": S(vec2), "pooling": S(vec2), "merge": B(), "on_channel": B(True),
+        "origin": S(vec2), "cut": S(vec2, x=127, y=127), "pooling": S(vec2, x=1, y=1), "merge": B(), "on_channel": B(True),
         "off_channel": B(True), "mirror": S(mirror), "mirror_diagonal": B(), "pass_sensor_events": B(),
         "monitor_enable": B(), "raw_monitor_enable": B(), "destinations": L(dvs_dest, 2),
     })
@@ -72,7 +72,7 @@ def _configuration_module(chip: str) -> types.ModuleType:
             "readout_configuration_sel": I(0, UINT8), "readout_pin_monitor_enable": B(),
             "override_threshold_max": B(), "internal_slow_clk": B(), "monitor_enable": B()})
         dvs_filter = struct(name, "DvsFilterConfig", {
-            "enable": B(), "filter_size": S(vec2), "hot_pixel_filter_enable": B(True),
+            "enable": B(), "filter_size": S(vec2, x=1, y=1), "hot_pixel_filter_enable": B(True),
             "low_pass_mode_enable": B(), "threshold": I(5, UINT16), "internal_slow_clk": B()})
         factory = struct(name, "FactoryConfig", {"io_sel": I(0, UINT8), "internal_slow_clk_divider": I(17, UINT8),
                                                  "monitor_dual_channel": B(), "fast_output": B()})

@@ -2,7 +2,7 @@
 
 ``reset(version)`` plays a samna release: before 0.46 the ``dynapcnn`` module exists, and
 ``legacy=True`` plays the older spellings (``get_device_model``, no ``get_all_devices``, no
-``get_model_sink_node``). ``trickle`` hands out at most that many events per ``get_events`` call;
+``get_model_sink_node``), ``copies=True`` a samna whose nested structs come back as copies. ``trickle`` hands out at most that many events per ``get_events`` call;
 ``interrupt_after_polls`` raises KeyboardInterrupt from the n-th poll (Ctrl-C mid-run);
 ``sensor`` holds DVS events the on-die sensor produces, ``sensor_chunk`` of them per poll.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 from typing import Optional
+
+from . import _struct
 
 
 class State:
@@ -31,9 +33,10 @@ class State:
 state = State()
 
 
-def reset(version: str = "0.48.5", legacy: bool = False) -> State:
+def reset(version: str = "0.48.5", legacy: bool = False, copies: bool = False) -> State:
     global state
     state = State(version, legacy)
+    _struct.COPIES[0] = copies
     samna = sys.modules["samna"]
     samna.__version__ = version
     samna._install_chips(with_dynapcnn=tuple(int(p) for p in version.split(".")[:2]) < (0, 46))

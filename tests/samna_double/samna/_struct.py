@@ -19,6 +19,8 @@ UINT16 = (0, 65535)
 UINT32 = (0, 2**32 - 1)
 UINT64 = (0, 2**64 - 1)
 
+COPIES = [False]  # True: nested structs come back as copies (see _double.reset)
+
 
 def _int(name: str, value, bounds: Tuple[int, int]) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
@@ -39,13 +41,14 @@ class Field:
     """How one attribute is typed: ``int``, ``bool``, ``array``, ``struct`` or ``structs``."""
 
     def __init__(self, kind: str, default: Any = None, bounds: Tuple[int, int] = INT16, ndim: int = 0,
-                 element: str = "int", cls: Optional[type] = None, count: int = 0):
+                 element: str = "int", cls: Optional[type] = None, count: int = 0, init: Optional[dict] = None):
         self.kind, self.default, self.bounds = kind, default, bounds
         self.ndim, self.element, self.cls, self.count = ndim, element, cls, count
+        self.init = init or {}
 
     def make_default(self):
         if self.kind == "struct":
-            return self.cls()
+            return self.cls(**self.init)
         if self.kind == "structs":
             return [self.cls() for _ in range(self.count)]
         return copy.deepcopy(self.default)
@@ -90,8 +93,8 @@ def A(ndim: int, bounds=INT16, element="int") -> Field:
     return Field("array", [], bounds, ndim=ndim, element=element)
 
 
-def S(cls) -> Field:
-    return Field("struct", cls=cls)
+def S(cls, **init) -> Field:
+    return Field("struct", cls=cls, init=init)
 
 
 def L(cls, count: int) -> Field:
@@ -121,9 +124,23 @@ class Struct:
         kind = fields[name].kind
         if kind == "array":
             return copy.deepcopy(value)
+        if COPIES[0] and kind in ("struct", "structs"):  # play a samna that returns copies
+            return value._clone() if kind == "struct" else [v._clone() for v in value]
         if kind == "structs":
             return list(value)
         return value
+
+    def _clone(self) -> "Struct":
+        clone = type(self)()
+        for name, value in object.__getattribute__(self, "_values").items():
+            if isinstance(value, Struct):
+                value = value._clone()
+            elif isinstance(value, list) and value and isinstance(value[0], Struct):
+                value = [v._clone() for v in value]
+            else:
+                value = copy.deepcopy(value)
+            object.__getattribute__(clone, "_values")[name] = value
+        return clone
 
     def __setattr__(self, name, value):
         fields = type(self)._fields
