@@ -175,6 +175,21 @@ def test_dvs_input_round_trip(tmp_path):
     assert_same_network(specmod.load(path), round_trip(tmp_path, path))
 
 
+def test_dvs_input_with_per_axis_pooling_round_trip(tmp_path):
+    path = make(tmp_path, """\
+        dynapspec: 1
+        name: dvsnet
+        target: speck2fdevkit
+        input:
+          dvs: {size: {x: 64, y: 32}, pool: {x: 4, y: 2}}
+        layers:
+          - {name: c1, conv: {channels: 4, kernel: 3, padding: 1}}
+        """, {"c1": (4, 2, 3, 3)})
+    back = round_trip(tmp_path, path)
+    assert (back.input.pool.x, back.input.pool.y, back.input.size.x, back.input.size.y) == (4, 2, 64, 32)
+    assert_same_network(specmod.load(path), back)
+
+
 def test_dvs_crop_refused(tmp_path):
     path = make(tmp_path, """\
         dynapspec: 1

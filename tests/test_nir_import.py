@@ -419,6 +419,8 @@ def test_pool_before_output_refused(tmp_path, rng):
                                           (sumpool((2, 4)), "not square")])
 def test_pool_refusals(tmp_path, rng, pool, needle):
     nodes, edges = small_cnn(rng, pool={"pool": pool})
+    if needle == "not square":  # 4x16x16 pooled (2, 4) gives 4x8x4
+        nodes["flat"], nodes["fc"] = flatten(4, 8, 4), linear(np.ones((10, 128)))
     with pytest.raises(SpecError) as exc:
         imported(tmp_path, nodes, edges)
     assert needle in str(exc.value) and "node 'pool'" in str(exc.value)

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import Diagnostic, SpecError, error
-from ..spec.model import Conv, Dense, PoolStep
+from ..spec.model import XY, Conv, Dense, PoolStep
 from . import nodes as nd
 from .hdf5 import RawGraph, param
 from .net import DvsIn, Net, NetEdge, NetInput, NetLayer, Shape
@@ -39,6 +39,7 @@ class _Builder:
             self.pred[b].append(a)
         self.diags: List[Diagnostic] = []
         self.notes: List[str] = []
+        self.input_paths: List[tuple] = []  # (layer position, layer name, steps, feature shift)
 
     # -- diagnostics --------------------------------------------------------------------------
     def fail(self, node: str, message: str, code: str = "nir-graph") -> None:
@@ -152,7 +153,7 @@ class _Builder:
                 self.fail(name, f"pools a flat input {_show(shape)}; pooling needs (channels, height, width)")
                 return None
             c, h, w = shape
-            return (c, h // part.kernel, w // part.kernel)
+            return (c, h // part.kernel[0], w // part.kernel[1])
         if isinstance(part, nd.Step) and part.kind == "flatten":
             return (int(np.prod(shape)),)
         return shape
@@ -177,7 +178,7 @@ class _Builder:
         return found
 
     def pool_chain(self, steps: Sequence[nd.Step]) -> Tuple[PoolStep, ...]:
-        """Pooling steps; a Scale must complete an adjacent sum pooling into an average pooling."""
+        """Pooling between layers; a Scale must complete an adjacent sum pooling into an average one."""
         chain: List[PoolStep] = []
         pending: Optional[nd.Step] = None  # a Scale waiting for the sum pool after it
         for step in steps:
@@ -185,7 +186,7 @@ class _Builder:
                 continue
             if step.kind == "scale":
                 last = chain[-1] if chain else None
-                if last is not None and last.mode == "sum" and _completes(step.scale, last.factor):
+                if last is not None and last.mode == "sum" and _completes(step.scale, (last.factor, last.factor)):
                     chain[-1] = PoolStep(last.factor, "avg")
                 elif pending is None:
                     pending = step
@@ -193,14 +194,19 @@ class _Builder:
                     self.scale_refused(pending)
                     pending = step
                 continue
+            kh, kw = step.kernel
+            if kh != kw:
+                self.fail(step.node, f"kernel {step.kernel} is not square; pooling between chip layers is k x k "
+                          "(only the DVS input layer pools each axis on its own)", "nir-unsupported")
+                continue
             if pending is not None and step.kind == "sum" and _completes(pending.scale, step.kernel):
-                chain.append(PoolStep(step.kernel, "avg"))
+                chain.append(PoolStep(kh, "avg"))
                 pending = None
                 continue
             if pending is not None:
                 self.scale_refused(pending)
                 pending = None
-            chain.append(PoolStep(step.kernel, step.kind))
+            chain.append(PoolStep(kh, step.kind))
         if pending is not None:
             self.scale_refused(pending)
         return tuple(chain)
@@ -265,8 +271,7 @@ class _Builder:
             layers[n] = self.make_layer(n, names, incoming[n], shapes, position, edges, exits.get(n, False))
         self.stop_if_failed()
 
-        input_edges = sorted(edges.pop(input_name, []), key=lambda e: e[0])
-        dvs, in_edges = self.input_route(input_name, [e for _, e in input_edges], shapes[input_name])
+        dvs, in_edges = self.input_route(input_name, sorted(self.input_paths, key=lambda p: p[0]), shapes[input_name])
         final = []
         for n in layer_order:
             out = tuple(e for _, e in sorted(edges.get(n, []), key=lambda e: e[0]))
@@ -354,9 +359,11 @@ class _Builder:
             weight = np.asarray(weight, dtype=np.float64) * spike.r
         shift = 0
         for (syn_name, src, steps), d in zip(sources, delivered):
-            chain = self.pool_chain(steps)
             fs = shift if merge == "concat" and len(syns) > 1 else None
-            edges[src].append((position[n], NetEdge(names[n], chain, fs)))
+            if position[src] < 0:  # the Input: its pooling, if any, is the DVS layer's
+                self.input_paths.append((position[n], names[n], steps, fs))
+            else:
+                edges[src].append((position[n], NetEdge(names[n], self.pool_chain(steps), fs)))
             shift += d[0]
         out_shape = _chw(shapes[n])
         origin = " + ".join(f"{self.kind(s)} {s!r}" for s in syn_names) + f" + IF {n!r}"
@@ -364,23 +371,24 @@ class _Builder:
         return NetLayer(names[n], op, weight, spike.threshold, spike.threshold_text, reset, spike.low_threshold,
                         (), merge, monitor, in_shape, out_shape, origin)
 
-    def input_route(self, name: str, edges: List[NetEdge], shape) -> Tuple[Optional[DvsIn], Tuple[NetEdge, ...]]:
+    def input_route(self, name: str, paths: List[tuple], shape) -> Tuple[Optional[DvsIn], Tuple[NetEdge, ...]]:
         """Plain external input, or the DVS layer when the graph pools before its first layer."""
         boundary: nd.Boundary = self.parts[name]
-        chains = {e.pool for e in edges}
+        edges = tuple(NetEdge(target, (), fs) for _, target, _, fs in paths)
+        pools = {tuple(s for s in steps if s.kind != "flatten") for _, _, steps, _ in paths}
         recorded = boundary.dvs.split() if boundary.dvs else None
-        if chains == {()} and recorded is None:
-            return None, tuple(edges)
+        if pools == {()} and recorded is None:
+            return None, edges
         c = _chw(shape)[0]
-        chain = next(iter(chains))
-        factor = int(np.prod([p.factor for p in chain])) if chain else 1
-        if len(chains) != 1 or any(p.mode != "sum" for p in chain) or c > 2:
+        if len(pools) != 1 or c > 2 or any(s.kind != "sum" for s in next(iter(pools))):
             self.fail(name, "pools before the first layer; the chip can pool there only in its DVS input layer, "
-                      "which takes 1 or 2 channels with one sum pooling for all its destinations", "nir-unsupported")
+                      "which takes 1 or 2 channels and sum-pools the same way for all its destinations",
+                      "nir-unsupported")
             return None, ()
+        steps = next(iter(pools))
+        pool = XY(int(np.prod([s.kernel[1] for s in steps])), int(np.prod([s.kernel[0] for s in steps])))
         source, polarity = recorded if recorded and len(recorded) == 2 else ("host", "both" if c == 2 else "merge")
-        plain = tuple(NetEdge(e.target, (), e.feature_shift) for e in edges)
-        return DvsIn(source, polarity, factor), plain
+        return DvsIn(source, polarity, pool), edges
 
     def decision_notes(self, layers: Sequence[NetLayer]) -> None:
         spikes = [p for p in self.parts.values() if isinstance(p, nd.Spiking)]
@@ -395,8 +403,8 @@ class _Builder:
             self.notes.append("IF resistances r != 1 were multiplied into the weights of their layers.")
 
 
-def _completes(scale: float, kernel: int) -> bool:
-    return bool(np.isclose(scale * kernel * kernel, 1.0, rtol=1e-6, atol=0.0))
+def _completes(scale: float, kernel: Tuple[int, int]) -> bool:
+    return bool(np.isclose(scale * kernel[0] * kernel[1], 1.0, rtol=1e-6, atol=0.0))
 
 
 def _op_key(op) -> tuple:

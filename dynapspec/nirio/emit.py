@@ -96,8 +96,8 @@ def spec_text(net: Net, target: str, weights_file: str) -> str:
         size = str(h) if h == w else f"{{x: {w}, y: {h}}}"
         out.append("  dvs:  # the graph pools before its first layer: only the DVS input layer can do that")
         out += [f"    source: {inp.dvs.source}", f"    size: {size}", f"    polarity: {inp.dvs.polarity}"]
-        if inp.dvs.pool != 1:
-            out.append(f"    pool: {inp.dvs.pool}")
+        if (inp.dvs.pool.x, inp.dvs.pool.y) != (1, 1):
+            out.append(f"    pool: {_xy(inp.dvs.pool)}")
     first = net.layers[0].name if net.layers else None
     if [e.target for e in inp.edges] != [first]:
         indent = "  " if inp.dvs is None else "    "

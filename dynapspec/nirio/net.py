@@ -10,7 +10,7 @@ from typing import Optional, Tuple, Union
 
 import numpy as np
 
-from ..spec.model import Conv, Dense, PoolStep
+from ..spec.model import XY, Conv, Dense, PoolStep
 
 Shape = Tuple[int, int, int]  # channels, height, width
 
@@ -28,7 +28,7 @@ class DvsIn:
 
     source: str  # "host" | "sensor"
     polarity: str  # "both" | "merge" | "on" | "off"
-    pool: int
+    pool: XY  # per axis
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ class Step:
 
     node: str
     kind: str  # "sum" | "avg" | "scale" | "flatten"
-    kernel: int = 1
+    kernel: Tuple[int, int] = (1, 1)  # (height, width); only the DVS input layer pools non-square
     scale: float = 1.0
 
 
@@ -241,15 +241,13 @@ class _Reader:
         kernel, stride, padding = self.pair("kernel_size"), self.pair("stride"), self.pair("padding", 0)
         if kernel is None or stride is None or padding is None:
             return None
-        if kernel[0] != kernel[1]:
-            self.refuse("nir-unsupported", f"kernel {kernel} is not square; pooling between chip layers is k x k")
-        elif stride != kernel:
+        if stride != kernel:
             self.refuse("nir-unsupported", f"stride {stride} differs from the kernel {kernel}; the chip pools "
                         "non-overlapping windows (stride = kernel)")
         elif padding != (0, 0):
             self.refuse("nir-unsupported", f"padding {padding}: the chip pools without padding")
         else:
-            return Step(self.node.name, kind, kernel=kernel[0])
+            return Step(self.node.name, kind, kernel=kernel)
         return None
 
     def _sumpool2d(self) -> Optional[Part]:
