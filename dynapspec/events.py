@@ -283,7 +283,7 @@ def write_event_file(path: Union[str, Path], content: EventFile) -> None:
     from .fileio import atomic_path
 
     with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w") as f:
+        with h5py.File(tmp, "w", track_order=True) as f:
             f.attrs["format"] = FILE_FORMAT
             f.attrs["format_version"] = FILE_FORMAT_VERSION
             f.attrs["network"] = content.network
@@ -310,12 +310,12 @@ def write_event_file(path: Union[str, Path], content: EventFile) -> None:
             if content.states:
                 group = f.create_group("states")
                 for name in sorted(content.states):
-                    group.create_dataset(name, data=np.asarray(content.states[name], dtype=np.int16))
+                    group.create_dataset(name, data=np.asarray(content.states[name], dtype=np.int16), track_times=False)
 
 
 def _write_columns(group, events: np.ndarray):
     for name in events.dtype.names:
-        group.create_dataset(name, data=events[name])
+        group.create_dataset(name, data=events[name], track_times=False)
     return group
 
 

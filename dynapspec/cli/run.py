@@ -1,20 +1,203 @@
 """Commands that run a network: simulate, deploy (simulator or board)."""
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from .common import handles_errors
+from .common import handles_errors, is_tty
+
+NETWORK_ARG = typer.Argument(..., help="net.yaml (compiled on the fly) or a compiled config.json.", show_default=False)
+INPUT_HELP = "Event file (HDF5, docs/events.md) whose /input is played into the network."
+OUTPUT_OPT = typer.Option(None, "--output", "-o", help="Write input, output spikes, per-layer spikes and counts to this HDF5 file.")
+MONITOR_OPT = typer.Option(
+    None, "--monitor", "-m", help="Layers to record: comma-separated names ('dvs' for the DVS layer) or 'all' [default: as configured]."
+)
+STATES_OPT = typer.Option(False, "--states", help="Also store the final neuron states in the output file.")
+LONG_INPUT = 200_000  # events; longer runs show a progress bar on a terminal
 
 
 @handles_errors
-def simulate(spec: Path = typer.Argument(..., help="net.yaml or a compiled config.json.")) -> None:
-    """Run a network in the bit-accurate chip simulator."""
-    raise NotImplementedError("simulate: in progress")
+def simulate(
+    network: Path = NETWORK_ARG,
+    input: Path = typer.Option(..., "--input", "-i", help=INPUT_HELP, show_default=False),  # noqa: A002
+    output: Optional[Path] = OUTPUT_OPT,
+    monitor: Optional[str] = MONITOR_OPT,
+    states: bool = STATES_OPT,
+) -> None:
+    """Run a network in the bit-accurate chip simulator and print a summary.
+
+    Examples:
+      dynapspec simulate examples/lenet/net.yaml --input examples/lenet/input.h5
+      dynapspec simulate net.config.json -i events.h5 -o out.h5 --monitor conv1,out
+    """
+    config = _load(network)
+    events = _read_input(input, config)
+    result = _simulate(config, events, _monitor(monitor), states)
+    _finish(config, events, result, output)
 
 
 @handles_errors
-def deploy(spec: Path = typer.Argument(..., help="net.yaml or a compiled config.json.")) -> None:
-    """Deploy a network to a board, or to the simulator when none is attached."""
-    raise NotImplementedError("deploy: in progress")
+def deploy(
+    network: Path = NETWORK_ARG,
+    device: Optional[str] = typer.Option(
+        None, "--device", "-d", help="'sim' for the simulator, or a board (speck2fdevkit:0) [default: the first attached board, else sim]."
+    ),
+    input: Optional[Path] = typer.Option(None, "--input", "-i", help=INPUT_HELP + " Needed on the simulator."),  # noqa: A002
+    output: Optional[Path] = OUTPUT_OPT,
+    monitor: Optional[str] = MONITOR_OPT,
+    duration: Optional[str] = typer.Option(None, "--duration", help="Run length, e.g. 2s, 500ms [default: until the input is played]."),
+    live: bool = typer.Option(False, "--live", help="Print spikes as they arrive (board with its sensor only)."),
+    states: bool = STATES_OPT,
+) -> None:
+    """Deploy a network to a board, or to the simulator when none is attached.
+
+    On the simulator, --duration drops input events at or after it.
+
+    Examples:
+      dynapspec deploy examples/lenet/net.yaml --device sim --input examples/lenet/input.h5
+      dynapspec deploy net.yaml --device speck2fdevkit:0 --input events.h5 -o out.h5
+      dynapspec deploy net.yaml --live --duration 10s
+    """
+    config = _load(network)
+    duration_s = _duration(duration)
+    events = _read_input(input, config) if input is not None else None
+    if device is None:
+        device = _find_board(config)
+        if device is None:
+            typer.echo("no board attached: running on the simulator", err=True)
+    device = device or "sim"
+    if device != "sim":
+        from .. import hardware
+
+        result = hardware.deploy(config, device, events=events, monitor=_monitor(monitor), duration_s=duration_s, live=live)
+    else:
+        if live:
+            raise typer.BadParameter("--live needs a board; the simulator plays an --input file", param_hint="--live")
+        if events is None:
+            raise typer.BadParameter("the simulator needs events to play", param_hint="--input")
+        if duration_s is not None:
+            events = events[events["t"] < duration_s * 1e6]
+        result = _simulate(config, events, _monitor(monitor), states)
+    _finish(config, events, result, output)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _load(path: Path):
+    from ..compiler import load_network
+
+    return load_network(path)
+
+
+def _read_input(path: Path, config):
+    from ..events import as_events, read_event_file
+
+    content = read_event_file(path)
+    if content.input is None:
+        from ..errors import Location, SpecError
+
+        raise SpecError.single("events-format", "the file has no /input events to play", Location(str(path), path="/input"))
+    name = config.header.name
+    if content.network and content.network != name:
+        typer.echo(f"note: {path} was made for network {content.network!r}; running {name!r}", err=True)
+    return as_events(content.input, config.header.input.kind, str(path))
+
+
+def _monitor(text: Optional[str]):
+    if text is None or text.strip() == "all":
+        return None if text is None else "all"
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise typer.BadParameter("give layer names separated by commas, or 'all'", param_hint="--monitor")
+    return names
+
+
+def _duration(text: Optional[str]) -> Optional[float]:
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|ms|us|min)?\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        raise typer.BadParameter(f"{text!r}: a positive time such as 2s, 500ms or 1.5", param_hint="--duration")
+    scale = {"s": 1.0, None: 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0}[match.group(2)]
+    return float(match.group(1)) * scale
+
+
+def _find_board(config) -> Optional[str]:
+    try:
+        from ..hardware import find_board
+    except ImportError:  # no hardware adapter in this build: no board
+        return None
+    return find_board(config)
+
+
+def _simulate(config, events, monitor, states: bool):
+    from ..sim import COMPILED, Simulator
+
+    sim = Simulator(config)
+    if not COMPILED and len(events) > 10_000:
+        typer.echo("note: numba is not installed; pip install 'dynapspec[sim-fast]' runs the simulator ~250x faster", err=True)
+    if is_tty() and len(events) >= LONG_INPUT:
+        with typer.progressbar(length=len(events), label="simulating", file=sys.stderr) as bar:
+            last = [0]
+
+            def advance(done: int, total: int) -> None:
+                step = done * len(events) // max(total, 1)
+                bar.update(step - last[0])
+                last[0] = step
+
+            return sim.run(events, monitor=monitor, record_states=states, progress=advance)
+    return sim.run(events, monitor=monitor, record_states=states)
+
+
+def _finish(config, events, result, output: Optional[Path]) -> None:
+    from ..events import result_file, write_event_file
+
+    for line in summary_lines(config, events, result):
+        typer.echo(line)
+    if output is not None:
+        write_event_file(output, result_file(result, config.header.name, events))
+        typer.echo(f"wrote {output}", err=True)
+
+
+def summary_lines(config, events, result):
+    """A few lines: events in and out, spikes per layer, the most active feature of each output layer."""
+    import numpy as np
+
+    span = ""
+    if events is not None and len(events):
+        span = f" ({int(events['t'][0]) / 1000:g}-{int(events['t'][-1]) / 1000:g} ms)"
+    n_in = result.input_count
+    lines = [
+        f"{config.header.name} on {result.device}: {n_in} events in{span}, {len(result.output)} events out, "
+        f"{result.duration_s:.3f} s"
+    ]
+    counts = ", ".join(f"{name} {count}" for name, count in result.spike_counts.items())
+    lines.append(f"spikes per layer: {counts or 'none counted'}")
+    if result.layers:
+        lines.append("monitored: " + ", ".join(f"{name} {len(spikes)}" for name, spikes in result.layers.items()))
+    exits = _exit_layers(config)
+    for name, spikes in result.layers.items():
+        if name not in exits:
+            continue
+        if len(spikes) == 0:
+            lines.append(f"{name}: no spikes")
+            continue
+        per_feature = np.bincount(spikes["c"].astype(np.int64))
+        best = int(np.argmax(per_feature))
+        lines.append(f"{name}: most active feature {best} ({int(per_feature[best])} of {len(spikes)} spikes)")
+    return lines
+
+
+def _exit_layers(config):
+    """Layers with no destination on another core: what the network outputs."""
+    cores = config.chip.cnn_layers
+    return {
+        record.name
+        for record in config.header.layers
+        if not any(d.enable and d.layer != 12 for d in cores[record.core].destinations)
+    }

@@ -29,8 +29,9 @@ class Simulator:
         self.config = config
         self._tables = build_tables(config, source)
         self._v = self._tables.initial.copy()
-        named = {record.core: record.name for record in config.header.layers}
-        self.names: Dict[int, str] = {n: named.get(n, f"core{n}") for n in self._tables.used}
+        # core -> layer name, in the header's (spec) order; cores the header does not name come last
+        self.names: Dict[int, str] = {record.core: record.name for record in config.header.layers}
+        self.names.update({n: f"core{n}" for n in self._tables.used if n not in self.names})
         self._input = config.header.input
         if self._input.kind == "dvs":
             targets = [d.layer for d in config.chip.dvs_layer.destinations if d.enable and d.layer != READOUT]
@@ -99,7 +100,7 @@ class Simulator:
             spike_counts[DVS_NAME] = len(index)
         return RunResult(
             output=output,
-            layers=split_by_core(output, {n: names[n] for n in sorted(watched)}),
+            layers=split_by_core(output, {n: name for n, name in names.items() if n in watched}),
             spike_counts=spike_counts,
             input_count=len(events),
             duration_s=time.perf_counter() - start,
@@ -124,6 +125,6 @@ class Simulator:
             raise SpecError.single(
                 "unknown-layer",
                 f"cannot monitor {', '.join(map(repr, unknown))}: the network has {', '.join(sorted(by_name))} (or 'all')",
-                Location("<monitor>"),
+                Location("--monitor"),
             )
         return {by_name[name] for name in wanted}
