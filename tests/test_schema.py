@@ -1,0 +1,199 @@
+"""The JSON schema: well-formed, documented, in step with the chips and the code, and its messages."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft7Validator
+from typer.testing import CliRunner
+
+from dynapspec import chips
+from dynapspec.cli.main import app
+from dynapspec.errors import CODES
+from dynapspec.spec import build, schema, yamlload
+from dynapspec.spec.model import Locator
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted(ROOT.glob("examples/*/net.yaml"))
+
+
+def walk(node, path=""):
+    """Every subschema with its path."""
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from walk(value, f"{path}/{i}")
+
+
+def check(text: str):
+    doc = yamlload.parse(text.encode("utf-8"), "net.yaml")
+    assert not doc.diagnostics
+    return schema.check(doc.data, Locator("net.yaml", doc.positions))
+
+
+BASE = """dynapspec: 1
+name: t
+target: speck2fdevkit
+input:
+  shape: [1, 16, 16]
+layers:
+  - name: conv1
+    conv: {channels: 8, kernel: 3}
+"""
+
+
+def test_schema_is_valid_draft07():
+    Draft7Validator.check_schema(schema.schema())
+    assert schema.schema()["$schema"] == "http://json-schema.org/draft-07/schema#"
+
+
+def test_package_data_is_the_schema_file():
+    assert schema.schema_text() == (ROOT / "schema" / "dynapspec.schema.json").read_text(encoding="utf-8")
+
+
+def test_every_property_has_a_description():
+    missing = [
+        f"{path}/properties/{key}"
+        for path, node in walk(schema.schema())
+        for key, sub in node.get("properties", {}).items()
+        if not isinstance(sub, dict) or not sub.get("description")
+    ]
+    assert not missing
+
+
+def test_every_mapping_is_closed_but_allows_extensions():
+    for path, node in walk(schema.schema()):
+        if node.get("type") == "object":
+            assert node.get("additionalProperties") is False, path
+            assert "^x-" in node.get("patternProperties", {}), path
+
+
+def test_codes_in_the_schema_are_registered():
+    used = {node["x-code"] for _, node in walk(schema.schema()) if "x-code" in node}
+    assert used <= set(CODES)
+    assert {"kernel-range", "stride-value", "padding-range", "pool-value", "features-range", "too-many-destinations",
+            "unknown-target", "bias-key", "spec-version", "pool-input"} <= used
+
+
+def test_target_enum_is_the_chip_profiles():
+    assert schema.schema()["properties"]["target"]["enum"] == list(chips.targets())
+
+
+def test_chip_limits_match_the_profiles():
+    limits = chips.profile("speck2fdevkit").limits
+    definitions = schema.schema()["definitions"]
+    kernel = definitions["conv"]["properties"]["kernel"]
+    assert (kernel["minimum"], kernel["maximum"]) == limits.kernel
+    assert definitions["stride_value"]["enum"] == list(limits.strides)
+    assert (definitions["padding_value"]["minimum"], definitions["padding_value"]["maximum"]) == limits.padding
+    assert definitions["pool_factor"]["enum"] == list(limits.pooling)
+    assert (definitions["features"]["minimum"], definitions["features"]["maximum"]) == limits.features
+    assert (definitions["map_size"]["minimum"], definitions["map_size"]["maximum"]) == limits.input_size
+    assert definitions["destinations"]["maxItems"] == limits.destinations
+    assert definitions["layer"]["properties"]["core"]["maximum"] == len(chips.profile("speck2fdevkit").cores) - 1
+
+
+def test_schema_defaults_are_the_loader_defaults():
+    neuron = schema.schema()["definitions"]["neuron"]["properties"]
+    assert {key: neuron[key]["default"] for key in build.NEURON_DEFAULTS} == build.NEURON_DEFAULTS
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
+def test_examples_are_schema_valid(path):
+    doc = yamlload.parse(path.read_bytes(), str(path))
+    assert not doc.diagnostics
+    assert schema.check(doc.data, Locator(str(path), doc.positions)) == []
+    assert not list(Draft7Validator(schema.schema()).iter_errors(doc.data))
+
+
+def test_cli_prints_the_schema():
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == schema.schema()
+
+
+def test_schema_and_extension_keys_are_allowed():
+    text = "$schema: ../schema.json\nx-owner: me\n" + BASE.replace("    conv:", "    x-note: {any: [thing]}\n    conv:")
+    assert check(text) == []
+
+
+def only(diags):
+    assert len(diags) == 1, [d.render() for d in diags]
+    return diags[0]
+
+
+def test_kernel_17_reads_like_a_sentence():
+    diag = only(check(BASE.replace("kernel: 3", "kernel: 17")))
+    assert diag.render() == (
+        "net.yaml:8:33: error[kernel-range] layers[0].conv.kernel: kernel 17 is above the maximum 16; "
+        "the chip allows square kernels 1..16"
+    )
+    assert diag.location.layer == "conv1"
+
+
+@pytest.mark.parametrize(
+    "replacement, code, path, words",
+    [
+        ("kernel: 3, stride: 3", "stride-value", "layers[0].conv.stride", "strides 1, 2, 4 or 8"),
+        ("kernel: 3, stride: {x: 2, y: 3}", "stride-value", "layers[0].conv.stride.y", "stride"),
+        ("kernel: 3, stride: \"2\"", "spec-type", "layers[0].conv.stride", "an integer or a mapping {x, y}"),
+        ("kernel: 3, padding: 8", "padding-range", "layers[0].conv.padding", "0..7"),
+        ("kernel: 3, padding: {x: 1}", "spec-missing-key", "layers[0].conv.padding", "`y`"),
+        ("kernel: 3.5", "spec-type", "layers[0].conv.kernel", "must be an integer"),
+        ("kernel: 3, bias: false", "bias-key", "layers[0].conv.bias", "leak"),
+        ("kernel: 3, kernal: 3", "spec-unknown-key", "layers[0].conv.kernal", "did you mean `kernel`"),
+        ("kernel: 3}\n    pool: [2, 3]\n    x-: {", "pool-value", "layers[0].pool[1]", "1, 2 or 4"),
+        ("kernel: 3}\n    pool: {kernel: 2, mode: max}\n    x-: {", "spec-invalid", "layers[0].pool.mode", "sum or avg"),
+        ("kernel: 3}\n    pool: {mode: avg}\n    x-: {", "spec-missing-key", "layers[0].pool", "`kernel`"),
+        ("kernel: 3}\n    to: [a, b, c]\n    x-: {", "too-many-destinations", "layers[0].to", "at most 2"),
+        ("kernel: 3}\n    to: [{layer: a, pol: 2}]\n    x-: {", "spec-unknown-key", "layers[0].to[0].pol", "did you mean `pool`"),
+        ("kernel: 3}\n    to: [\"con v2\"]\n    x-: {", "spec-invalid", "layers[0].to[0]", "letter or underscore"),
+        ("kernel: 3}\n    merge: sum\n    x-: {", "spec-invalid", "layers[0].merge", "concat or add"),
+        ("kernel: 3}\n    core: -1\n    x-: {", "core-range", "layers[0].core", "0..8"),
+        ("kernel: 3}\n    neuron: {reset: none}\n    x-: {", "spec-invalid", "layers[0].neuron.reset", "subtract or zero"),
+    ],
+)
+def test_messages_pick_the_specific_failure(replacement, code, path, words):
+    diag = only(check(BASE.replace("kernel: 3", replacement)))
+    assert (diag.code, diag.location.path) == (code, path), diag.render()
+    assert words in diag.message, diag.message
+
+
+def test_top_level_failures():
+    diag = only(check(BASE.replace("target: speck2fdevkit", "target: speck2fdevkt")))
+    assert diag.code == "unknown-target" and "did you mean `speck2fdevkit`" in diag.message
+    diag = only(check(BASE.replace("dynapspec: 1", "dynapspec: 2")))
+    assert diag.code == "spec-version" and "`dynapspec: 1`" in diag.message
+    diag = only(check(BASE.replace("input:\n  shape: [1, 16, 16]\n", "")))
+    assert (diag.code, diag.location.line, diag.message.split(" (")[0]) == ("spec-missing-key", 1, "missing key `input`")
+    diag = only(check(BASE.replace("  shape: [1, 16, 16]\n", "  shape: [1, 16, 16]\n  dvs: {}\n")))
+    assert diag.code == "spec-invalid" and "exactly one of `shape`" in diag.message
+    diag = only(check(BASE.replace("  shape: [1, 16, 16]\n", "  shape: [1, 16, 16]\n  to: [{layer: conv1, pool: 2}]\n")))
+    assert diag.code == "pool-input" and "DVS layer" in diag.message
+    diag = only(check(BASE.replace("conv: {channels: 8, kernel: 3}", "monitor: true")))
+    assert diag.code == "spec-missing-key" and "exactly one of `conv` or `dense`" in diag.message
+
+
+def test_wrong_root_type():
+    doc = yamlload.parse(b"- 1\n- 2\n", "net.yaml")
+    diag = only(schema.check(doc.data, Locator("net.yaml", doc.positions)))
+    assert diag.code == "spec-type" and "mapping" in diag.message
+    doc = yamlload.parse(b"", "net.yaml")
+    assert only(schema.check(doc.data, Locator("net.yaml", doc.positions))).code == "spec-type"
+
+
+def test_all_errors_at_once_in_file_order():
+    text = BASE.replace("kernel: 3", "kernel: 0, stride: 5, padding: 9").replace("target: speck2fdevkit", "target: x")
+    diags = check(text)
+    assert [d.code for d in sorted(diags, key=lambda d: d.location.sort_key())] == [
+        "unknown-target", "kernel-range", "stride-value", "padding-range"]
+
+
+def test_paths_flagged_by_the_yaml_reader_are_not_reported_twice():
+    doc = yamlload.parse(BASE.replace("layers:", "neuron: {reset: no}\nlayers:").encode(), "net.yaml")
+    assert [d.code for d in doc.diagnostics] == ["yaml-ambiguous"]
+    assert schema.check(doc.data, Locator("net.yaml", doc.positions), doc.flagged) == []
