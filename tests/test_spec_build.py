@@ -1,0 +1,278 @@
+"""spec.load: defaults, shorthands, inheritance, `to:` resolution, names, thresholds, DVS, files."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import weightfiles
+from dynapspec.errors import SpecError
+from dynapspec.spec import load
+from dynapspec.spec.model import XY, Conv, Dense, DvsInput, Edge, ExternalInput, Neuron, PoolStep, Readout
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAD = "dynapspec: 1\nname: t\ntarget: speck2fdevkit\n"
+
+
+def write(tmp_path: Path, body: str, h5: str, name: str = "net.yaml", head: str = HEAD) -> Path:
+    spec = tmp_path / name
+    spec.write_text(head + body)
+    weightfiles.write(tmp_path / (Path(name).stem + ".h5"), h5)
+    return spec
+
+
+def errors(spec_path) -> list:
+    with pytest.raises(SpecError) as info:
+        load(spec_path)
+    return [(d.code, d.location.line, d.location.path) for d in info.value.diagnostics]
+
+
+CHAIN = """input:
+  shape: [2, 16, 16]
+layers:
+  - name: a
+    conv: {channels: 4, kernel: 3}
+  - name: b
+    conv: {channels: 4, kernel: 3, stride: {x: 1, y: 2}, padding: 1}
+    pool: {kernel: 2, mode: avg}
+  - name: c
+    dense: {features: 3, input_order: hwc}
+"""
+CHAIN_H5 = "a/weight=4,2,3,3 b/weight=4,4,3,3 c/weight=3,112"
+
+
+def test_lenet_example():
+    spec = load(ROOT / "examples" / "lenet" / "net.yaml")
+    assert [layer.name for layer in spec.layers] == ["conv1", "conv2", "conv3", "fc1", "out"]
+    assert spec.input == ExternalInput(1, 28, 28, (Edge("conv1", (), None, "input"),))
+    conv1 = spec.layers[0]
+    assert conv1.op == Conv(20, 5, XY(1, 1), XY(0, 0))
+    assert conv1.edges == (Edge("conv2", (PoolStep(2, "avg"),), None, "layers[0]"),)
+    assert conv1.weight.shape == (20, 1, 5, 5) and conv1.weight.dtype == np.float64
+    assert spec.layers[-1].edges == () and spec.layers[-1].op == Dense(10, "chw")
+    assert spec.weights_file == str(ROOT / "examples" / "lenet" / "net.h5")
+    assert spec.spec_sha256 == hashlib.sha256((ROOT / "examples" / "lenet" / "net.yaml").read_bytes()).hexdigest()
+    assert spec.readout is None
+
+
+@pytest.mark.parametrize("name", ["lenet", "dvs_gesture", "branching"])
+def test_examples_load(name):
+    spec = load(ROOT / "examples" / name / "net.yaml")
+    assert all(len(layer.weight_sha256) == 64 for layer in spec.layers)
+
+
+def test_defaults_and_shorthands(tmp_path):
+    spec = load(write(tmp_path, CHAIN, CHAIN_H5))
+    a, b, c = spec.layers
+    assert a.op == Conv(4, 3, XY(1, 1), XY(0, 0))
+    assert b.op == Conv(4, 3, XY(1, 2), XY(1, 1))
+    assert c.op == Dense(3, "hwc")
+    assert a.neuron == Neuron(1.0, None, "subtract")
+    assert (a.merge, a.monitor, a.core, a.quantize) == ("concat", None, None, True)
+    assert [layer.weight_dataset for layer in spec.layers] == ["/a/weight", "/b/weight", "/c/weight"]
+    assert a.edges == (Edge("b", (), None, "layers[0]"),)
+    assert b.edges == (Edge("c", (PoolStep(2, "avg"),), None, "layers[1]"),)
+    assert c.edges == ()
+    assert spec.weights_file == str(tmp_path / "net.h5")  # <spec stem>.h5 beside the spec
+    assert [layer.index for layer in spec.layers] == [0, 1, 2]
+    assert [layer.path for layer in spec.layers] == ["layers[0]", "layers[1]", "layers[2]"]
+
+
+def test_weights_default_follows_the_spec_name(tmp_path):
+    spec = load(write(tmp_path, CHAIN, CHAIN_H5, name="other.yaml"))
+    assert spec.weights_file == str(tmp_path / "other.h5")
+
+
+def test_neuron_inheritance_is_key_by_key(tmp_path):
+    body = CHAIN.replace("layers:\n", "neuron: {threshold: 2.5, low_threshold: -1.5}\nlayers:\n")
+    body = body.replace("    conv: {channels: 4, kernel: 3}\n", "    conv: {channels: 4, kernel: 3}\n    neuron: {reset: zero}\n")
+    body = body.replace("input_order: hwc}\n", "input_order: hwc}\n    neuron: {threshold: 7, low_threshold: null}\n")
+    a, b, c = load(write(tmp_path, body, CHAIN_H5)).layers
+    assert a.neuron == Neuron(2.5, -1.5, "zero")
+    assert b.neuron == Neuron(2.5, -1.5, "subtract")
+    assert c.neuron == Neuron(7.0, None, "subtract")
+
+
+def test_quantize_monitor_core_weight_inherit_and_override(tmp_path):
+    body = CHAIN.replace("layers:\n", "quantize: false\nlayers:\n").replace(
+        "  - name: b\n", "  - name: b\n    quantize: true\n    monitor: true\n    core: 4\n    weight: store/b_kernel\n")
+    a, b, c = load(write(tmp_path, body, "a/weight=4,2,3,3:int store/b_kernel=4,4,3,3 c/weight=3,112:int")).layers
+    assert (a.quantize, b.quantize, c.quantize) == (False, True, False)
+    assert (b.monitor, b.core, b.weight_dataset) == (True, 4, "/store/b_kernel")
+
+
+def test_pooling_forms(tmp_path):
+    body = """input:
+  shape: [1, 32, 32]
+layers:
+  - name: a
+    conv: {channels: 2, kernel: 1}
+    pool: [2, {kernel: 2, mode: avg}]
+    to:
+      - b
+      - {layer: c, pool: 4}
+  - name: b
+    conv: {channels: 2, kernel: 1}
+    pool: {kernel: 2}
+    to: [{layer: c, feature_shift: 2}]
+  - name: c
+    conv: {channels: 2, kernel: 1}
+"""
+    a, b, c = load(write(tmp_path, body, "a/weight=2,1,1,1 b/weight=2,2,1,1 c/weight=2,4,1,1")).layers
+    assert a.edges == (
+        Edge("b", (PoolStep(2, "sum"), PoolStep(2, "avg")), None, "layers[0].to[0]"),
+        Edge("c", (PoolStep(4, "sum"),), None, "layers[0].to[1]"),
+    )
+    assert b.edges == (Edge("c", (PoolStep(2, "sum"),), 2, "layers[1].to[0]"),)
+
+
+def test_explicit_exit_and_input_destinations(tmp_path):
+    body = CHAIN.replace("  shape: [2, 16, 16]\n", "  shape: [2, 16, 16]\n  to: [a, {layer: b}]\n").replace(
+        "    conv: {channels: 4, kernel: 3}\n", "    conv: {channels: 4, kernel: 3}\n    to: []\n")
+    spec = load(write(tmp_path, body, CHAIN_H5))
+    assert spec.input.edges == (Edge("a", (), None, "input.to[0]"), Edge("b", (), None, "input.to[1]"))
+    assert spec.layers[0].edges == ()
+
+
+def test_locator_points_into_the_file(tmp_path):
+    spec = load(write(tmp_path, CHAIN, CHAIN_H5))
+    loc = spec.locator.at("layers[1].conv.stride.y", "b")
+    assert (loc.line, loc.column, loc.layer) == (10, 54, "b")
+    assert spec.locator.at("layers[2]").line == 12
+    assert spec.locator.at("layers[1].to").line == 9  # implicit: falls back to the layer
+
+
+def test_spec_and_weights_are_immutable(tmp_path):
+    spec = load(write(tmp_path, CHAIN, CHAIN_H5))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.name = "x"
+    with pytest.raises(ValueError):
+        spec.layers[0].weight[0, 0, 0, 0] = 1.0
+
+
+DVS = """input:
+  dvs: {}
+layers:
+  - name: a
+    conv: {channels: 4, kernel: 3}
+"""
+
+
+def test_dvs_defaults(tmp_path):
+    spec = load(write(tmp_path, DVS, "a/weight=4,2,3,3"))
+    assert spec.input == DvsInput(
+        source="host", size=XY(128, 128), polarity="both", pool=XY(1, 1), origin=XY(0, 0), cut=XY(127, 127),
+        mirror=XY(0, 0), mirror_diagonal=False, monitor=False, edges=(Edge("a", (), None, "input.dvs"),),
+    )
+
+
+def test_dvs_settings(tmp_path):
+    body = DVS.replace("  dvs: {}\n", """  dvs:
+    source: sensor
+    polarity: merge
+    pool: {x: 2, y: 4}
+    crop: {origin: {x: 4, y: 2}}
+    mirror: {y: true}
+    mirror_diagonal: true
+    monitor: true
+    to: [a]
+""")
+    dvs = load(write(tmp_path, body, "a/weight=4,1,3,3")).input
+    assert (dvs.source, dvs.polarity, dvs.pool, dvs.origin, dvs.cut) == ("sensor", "merge", XY(2, 4), XY(4, 2), XY(63, 31))
+    assert (dvs.mirror, dvs.mirror_diagonal, dvs.monitor) == (XY(0, 1), True, True)
+    assert dvs.edges == (Edge("a", (), None, "input.dvs.to[0]"),)
+
+
+def test_dvs_host_size(tmp_path):
+    body = DVS.replace("  dvs: {}\n", "  dvs: {size: {x: 64, y: 48}, pool: 2}\n")
+    dvs = load(write(tmp_path, body, "a/weight=4,2,3,3")).input
+    assert (dvs.size, dvs.cut) == (XY(64, 48), XY(31, 23))
+
+
+def test_dvs_sensor_checks(tmp_path):
+    body = DVS.replace("  dvs: {}\n", "  dvs: {source: sensor, size: 64}\n")
+    assert errors(write(tmp_path, body, "a/weight=4,2,3,3")) == [("dvs-config", 5, "input.dvs.size")]
+    head = HEAD.replace("speck2fdevkit", "dynapcnndevkit")
+    body = DVS.replace("  dvs: {}\n", "  dvs: {source: sensor}\n")
+    assert errors(write(tmp_path, body, "a/weight=4,2,3,3", head=head)) == [("dvs-config", 5, "input.dvs.source")]
+
+
+def test_readout(tmp_path):
+    spec = load(write(tmp_path, CHAIN + "readout: {layer: c}\n", CHAIN_H5))
+    assert spec.readout == Readout("c", 0)
+    spec = load(write(tmp_path, CHAIN + "readout: {layer: c, threshold: 9}\n", CHAIN_H5))
+    assert spec.readout.threshold == 9
+
+
+def test_name_problems_all_at_once_with_suggestions(tmp_path):
+    body = CHAIN.replace("  - name: b\n", "  - name: a\n    to: [cc, a]\n") + "readout: {layer: q}\n"
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, body, CHAIN_H5))
+    found = [(d.code, d.location.path) for d in info.value.diagnostics]
+    assert found == [
+        ("duplicate-name", "layers[1].name"),
+        ("unknown-layer", "layers[1].to[0]"),
+        ("self-loop", "layers[1].to[1]"),
+        ("unknown-layer", "readout.layer"),
+    ]
+    messages = [d.message for d in info.value.diagnostics]
+    assert "line 7" in messages[0]
+    assert "did you mean `c`?" in messages[1]
+
+
+def test_name_and_weight_problems_come_together(tmp_path):
+    body = CHAIN.replace("  - name: b\n", "  - name: b\n    to: [x]\n")
+    found = errors(write(tmp_path, body, "a/weight=4,2,3,3 c/weight=3,112"))
+    assert found == [("weights-missing", 9, "layers[1]"), ("unknown-layer", 10, "layers[1].to[0]")]
+
+
+def test_pool_on_an_exit_layer(tmp_path):
+    body = CHAIN + "    pool: 2\n"
+    assert errors(write(tmp_path, body, CHAIN_H5)) == [("pool-exit", 14, "layers[2].pool")]
+    assert load(write(tmp_path, CHAIN + "    pool: 1\n", CHAIN_H5))  # pool 1 pools nothing
+
+
+@pytest.mark.parametrize(
+    "neuron, ok",
+    [
+        ("{threshold: 5}", True),
+        ("{threshold: 5.0, low_threshold: -3}", True),
+        ("{threshold: 32767, low_threshold: -32768}", True),
+        ("{threshold: 1.5}", False),
+        ("{threshold: 40000}", False),
+        ("{threshold: 5, low_threshold: -0.5}", False),
+        ("{threshold: 5, low_threshold: -40000}", False),
+    ],
+)
+def test_integer_thresholds_without_quantization(tmp_path, neuron, ok):
+    body = CHAIN.replace("layers:\n", f"quantize: false\nneuron: {neuron}\nlayers:\n")
+    path = write(tmp_path, body, "a/weight=4,2,3,3:int b/weight=4,4,3,3:int c/weight=3,112:int")
+    if ok:
+        load(path)
+    else:
+        found = errors(path)
+        assert len(found) == 1 and found[0][:2] == ("threshold-range", 7)  # once, where the value is written
+
+
+def test_integer_thresholds_only_matter_without_quantization(tmp_path):
+    body = CHAIN.replace("layers:\n", "neuron: {threshold: 1.5}\nlayers:\n").replace(
+        "  - name: c\n", "  - name: c\n    quantize: false\n    neuron: {threshold: 2}\n")
+    load(write(tmp_path, body, "a/weight=4,2,3,3 b/weight=4,4,3,3 c/weight=3,112:int"))
+
+
+def test_missing_spec_file(tmp_path):
+    with pytest.raises(SpecError) as info:
+        load(tmp_path / "nope.yaml")
+    [diag] = info.value.diagnostics
+    assert diag.code == "file-not-found" and "does not exist" in diag.message
+    with pytest.raises(SpecError) as info:
+        load(tmp_path)  # a directory
+    assert info.value.diagnostics[0].code == "file-not-found"
+
+
+def test_structure_errors_stop_before_names_and_weights(tmp_path):
+    body = CHAIN.replace("kernel: 3}\n  - name: b", "kernel: 17}\n  - name: b\n    to: [zz]")
+    assert [code for code, _, _ in errors(write(tmp_path, body, "none"))] == ["kernel-range"]
