@@ -152,6 +152,14 @@ def test_graph_comes_from_edges_not_node_order(tmp_path, rng):
     assert texts[0] == texts[1] == texts[2]
 
 
+def test_scalar_if_parameters(tmp_path, rng):
+    """Some exporters write r / v_reset as scalars (nir 1.0.8's own reader asserts equal shapes)."""
+    nodes, edges = small_cnn(rng)
+    nodes["spk1"] = dict(if_((4, 16, 16), threshold=2.0), r=np.float32(1.0), v_reset=np.float32(0.0))
+    spec, _ = imported(tmp_path, nodes, edges)
+    assert spec.layer("conv").neuron.threshold == 2.0
+
+
 def test_exporter_metadata_gaps_are_inferred(tmp_path, rng):
     """Conv input_shape and Output shape left out, a Flatten without input_type: shapes are ours."""
     nodes, edges = small_cnn(rng)
