@@ -245,13 +245,18 @@ def test_thresholds_are_written_as_the_exporter_wrote_them(tmp_path, rng):
     assert spec.layers[0].neuron.threshold == 0.1
 
 
-def test_names_are_sanitised_and_unique(tmp_path, rng):
+@pytest.mark.parametrize("conv_name, fc_name, expected", [
+    ("0", "my fc:1", ["conv_0", "my_fc_1"]),
+    ("a b", "a:b", ["a_b", "a_b_2"]),
+    ("input", "x" * 100, ["conv_input", "x" * 60]),
+])
+def test_names_are_sanitised_and_unique(tmp_path, rng, conv_name, fc_name, expected):
     nodes, edges = small_cnn(rng)
-    renamed = {"conv": "0", "fc": "my fc:1"}
+    renamed = {"conv": conv_name, "fc": fc_name, "input": "in"}
     nodes = {renamed.get(k, k): v for k, v in nodes.items()}
     edges = [(renamed.get(a, a), renamed.get(b, b)) for a, b in edges]
     spec, _ = imported(tmp_path, nodes, edges)
-    assert [l.name for l in spec.layers] == ["conv_0", "my_fc_1"]
+    assert [l.name for l in spec.layers] == expected
 
 
 def test_spec_text_is_commented_and_names_nir_nodes(tmp_path, rng):

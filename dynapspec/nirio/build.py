@@ -21,6 +21,7 @@ from .hdf5 import RawGraph, param
 from .net import DvsIn, Net, NetEdge, NetInput, NetLayer, Shape
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+MAX_NAME = 64  # the schema's limit for names
 
 
 def _natural(name: str):
@@ -426,10 +427,11 @@ def _show(shape: Tuple[int, ...]) -> str:
 
 
 def _sanitize(name: str, prefix: str) -> str:
+    """A valid spec layer name: allowed characters, a letter or '_' first, not 'input', <= 64 long."""
     clean = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
     if not NAME_RE.match(clean) or clean == "input":
         clean = prefix + clean
-    return clean
+    return clean[:MAX_NAME - 4]  # room for a _2.. suffix
 
 
 def _unique(name: str, taken: set) -> str:

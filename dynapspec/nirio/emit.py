@@ -14,6 +14,7 @@ import numpy as np
 from .. import __version__
 from ..spec.model import Conv, Dense, PoolStep
 from .net import Net, NetEdge, NetLayer
+from .nodes import float_text
 
 
 def _xy(v) -> str:
@@ -54,7 +55,7 @@ def _shape(shape) -> str:
 def _neuron_fields(threshold_text: str, reset: str, low: Optional[float]) -> List[str]:
     fields = [f"threshold: {threshold_text}"]
     if low is not None:
-        fields.append(f"low_threshold: {low!r}")
+        fields.append(f"low_threshold: {float_text(low, np.float64)}")
     fields.append(f"reset: {reset}")
     return fields
 
