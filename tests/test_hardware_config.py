@@ -75,6 +75,19 @@ def read_back(samna, config: Config, cfg) -> Config:
     return dataclasses.replace(config, chip=dataclasses.replace(chip, cnn_layers=cores))
 
 
+def differences(a, b, path="chip") -> list:
+    """Every leaf where two documents differ (arrays compared exactly, shape and values)."""
+    if dataclasses.is_dataclass(a):
+        return [d for f in dataclasses.fields(a) for d in differences(getattr(a, f.name), getattr(b, f.name),
+                                                                      f"{path}.{f.name}")]
+    if isinstance(a, tuple):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
+    if isinstance(a, np.ndarray):
+        same = isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b)
+        return [] if same else [path]
+    return [] if (a == b and type(a) is type(b)) else [path]
+
+
 @pytest.mark.parametrize("target", chips.targets())
 @pytest.mark.parametrize("network", sorted(NETWORKS))
 def test_every_field_of_every_network_lands_on_the_samna_object(samna, network, target):
@@ -85,7 +98,7 @@ def test_every_field_of_every_network_lands_on_the_samna_object(samna, network, 
     assert type(cfg.cnn_layers[0]).__name__ == profile.core_class
     assert module.validate_configuration(cfg) == (True, "Configuration is valid.")
     # the independent reader of the double sees exactly the document, field for field
-    assert read_back(samna, config, cfg).to_json() == config.to_json()
+    assert differences(read_back(samna, config, cfg).chip, config.chip) == []
     used = {r.core for r in config.header.layers}
     for n in set(range(9)) - used:  # unused cores keep samna's defaults: silent
         core = cfg.cnn_layers[n]
@@ -120,7 +133,7 @@ def test_readout_is_written_and_reaches_layer_12(samna):
     assert cfg.readout.enable and cfg.readout.threshold == 7
     core = cfg.cnn_layers[config.core_of("out")]
     assert core.destinations[0].layer == 12 and core.destinations[0].enable
-    assert read_back(samna, config, cfg).to_json() == config.to_json()
+    assert differences(read_back(samna, config, cfg).chip, config.chip) == []
 
 
 def test_sensor_events_are_switched_off_before_anything_else(samna, monkeypatch):
@@ -205,7 +218,7 @@ def test_copies_instead_of_references_still_work(samna):
     samna._double.reset(copies=True)
     config = branchy()
     cfg = configure.to_samna(samna.speck2f, config, chips.profile("speck2fdevkit"))
-    assert read_back(samna, config, cfg).to_json() == config.to_json()
+    assert differences(read_back(samna, config, cfg).chip, config.chip) == []
 
 
 def test_an_unused_core_that_samna_leaves_on_is_switched_off(samna, monkeypatch):

@@ -59,7 +59,7 @@ class Field:
         if self.kind == "bool":
             return _bool(name, value)
         if self.kind == "array":
-            return self._array(name, value, self.ndim)
+            return self._array(name, value)
         if self.kind == "struct":
             if not isinstance(value, self.cls):
                 raise TypeError(f"{name}: expected {self.cls.__name__}, got {type(value).__name__}")
@@ -71,14 +71,25 @@ class Field:
             return items
         raise AssertionError(self.kind)
 
-    def _array(self, name: str, value, depth: int):
-        if depth == 0:
-            return _bool(name, value) if self.element == "bool" else _int(name, value, self.bounds)
-        if isinstance(value, np.ndarray):
-            value = value.tolist()
-        if not isinstance(value, (list, tuple)):
-            raise TypeError(f"{name}: expected a nested list of depth {self.ndim}, got {type(value).__name__}")
-        return [self._array(name, v, depth - 1) for v in value]
+    def _array(self, name: str, value) -> np.ndarray:
+        """Nested lists (or an array) of the element type, stored as numpy, handed out as lists."""
+        try:
+            array = np.array(value)
+        except ValueError:
+            raise TypeError(f"{name}: ragged nested list") from None
+        if array.size == 0:
+            return np.zeros((0,), dtype=bool if self.element == "bool" else np.int64)
+        if array.ndim != self.ndim:
+            raise TypeError(f"{name}: expected a nested list of depth {self.ndim}, got depth {array.ndim}")
+        if self.element == "bool":
+            if array.dtype != bool:
+                raise TypeError(f"{name}: incompatible values of type {array.dtype} (expected bool)")
+            return array
+        if array.dtype.kind not in "iu":
+            raise TypeError(f"{name}: incompatible values of type {array.dtype} (expected integers)")
+        if array.min() < self.bounds[0] or array.max() > self.bounds[1]:
+            raise TypeError(f"{name}: values in [{array.min()}, {array.max()}] do not fit the C type range {self.bounds}")
+        return array
 
 
 def I(default=0, bounds=INT16) -> Field:  # noqa: E743 - short names keep the tables readable
@@ -90,7 +101,8 @@ def B(default=False) -> Field:
 
 
 def A(ndim: int, bounds=INT16, element="int") -> Field:
-    return Field("array", [], bounds, ndim=ndim, element=element)
+    return Field("array", np.zeros((0,), dtype=bool if element == "bool" else np.int64), bounds, ndim=ndim,
+                 element=element)
 
 
 def S(cls, **init) -> Field:
@@ -123,7 +135,7 @@ class Struct:
         value = object.__getattribute__(self, "_values")[name]
         kind = fields[name].kind
         if kind == "array":
-            return copy.deepcopy(value)
+            return value.tolist()
         if COPIES[0] and kind in ("struct", "structs"):  # play a samna that returns copies
             return value._clone() if kind == "struct" else [v._clone() for v in value]
         if kind == "structs":
@@ -137,8 +149,8 @@ class Struct:
                 value = value._clone()
             elif isinstance(value, list) and value and isinstance(value[0], Struct):
                 value = [v._clone() for v in value]
-            else:
-                value = copy.deepcopy(value)
+            elif isinstance(value, np.ndarray):
+                value = value.copy()
             object.__getattribute__(clone, "_values")[name] = value
         return clone
 
