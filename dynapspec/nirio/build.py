@@ -229,6 +229,8 @@ class _Builder:
                 else:
                     owner[n] = after[0]
             elif isinstance(part, nd.Spiking):
+                if not self.pred[n]:
+                    self.fail(n, "receives nothing; an IF node needs a Conv2d, Linear or Affine node before it")
                 for p in self.pred[n]:
                     if not isinstance(self.parts[p], nd.Synapse):
                         self.fail(n, f"receives from {p!r} ({self.kind(p)}); an IF node must receive from "
@@ -278,12 +280,12 @@ class _Builder:
             out = tuple(e for _, e in sorted(edges.get(n, []), key=lambda e: e[0]))
             final.append(replace(layers[n], edges=out))
         self.stop_if_failed()
-        self.decision_notes(final)
+        self.decision_notes()
         net_input = NetInput(_chw(shapes[input_name]), in_edges, dvs, input_name)
         return Net(name, net_input, tuple(final), self.graph.file, self.graph.version, tuple(self.notes))
 
     def layer_order(self, input_name, spiking, incoming, rank) -> List[str]:
-        """Layers in a topological order of the layer graph (ties: natural order of node names)."""
+        """Layers in a topological order of the layer graph (ties: the graph's own order, ``rank``)."""
         deps = {n: {src for _, src, _ in incoming[n] if src != input_name} for n in spiking}
         for n in spiking:
             if not incoming[n]:
@@ -315,7 +317,7 @@ class _Builder:
             return self.unflattened(pred, shapes)
         return shapes[pred]
 
-    def make_layer(self, n, names, sources, shapes, position, edges, monitor) -> NetLayer:
+    def make_layer(self, n, names, sources, shapes, position, edges, monitor) -> Optional[NetLayer]:
         spike: nd.Spiking = self.parts[n]
         sources = sorted(sources, key=lambda t: (position[t[1]], _natural(t[0])))
         syn_names = list(dict.fromkeys(s for s, _, _ in sources))
@@ -324,8 +326,9 @@ class _Builder:
         if len(set(seen_sources)) != len(seen_sources):
             self.fail(n, "receives one source along two paths; the chip has one connection per pair of layers")
             return None
-        merge = "concat"
-        if len(syns) > 1:
+        stacked = len(syns) > 1  # one weight node per source: their features are concatenated
+        merge = "add" if not stacked and len(sources) > 1 else "concat"
+        if stacked:
             if any(len([1 for s, _, _ in sources if s == name]) != 1 for name in syn_names):
                 self.fail(n, "sums several Conv/Linear nodes of which one has several sources; write either "
                           "one node with several sources (added) or one node per source (stacked)")
@@ -334,8 +337,6 @@ class _Builder:
                 self.fail(n, "sums Conv/Linear nodes with different kernels, strides or paddings; a chip layer "
                           "has one")
                 return None
-        elif len(sources) > 1:
-            merge = "add"
         # input shape of the layer: the (pooled) shape each source delivers
         delivered = []
         for syn_name, _, _ in sources:
@@ -343,24 +344,19 @@ class _Builder:
         if len({d[1:] for d in delivered}) > 1:
             self.fail(n, f"its sources deliver maps of different sizes {sorted({d[1:] for d in delivered})}")
             return None
-        if merge == "concat" and len(syns) > 1:
-            channels = sum(d[0] for d in delivered)
-            in_shape = (channels, delivered[0][1], delivered[0][2])
-            blocks = [_as_chw_columns(s, d) for s, d in zip(syns, delivered)]
-            weight = np.concatenate(blocks, axis=1)
-            if isinstance(syns[0].op, Dense):
+        op = syns[0].op
+        if stacked:
+            in_shape = (sum(d[0] for d in delivered), delivered[0][1], delivered[0][2])
+            weight = np.concatenate([_as_chw_columns(s, d) for s, d in zip(syns, delivered)], axis=1)
+            if isinstance(op, Dense):
                 weight = weight.reshape(weight.shape[0], -1)
-                op = Dense(features=syns[0].op.features)
-            else:
-                op = syns[0].op
         else:
-            in_shape = delivered[0]
-            weight, op = syns[0].weight, syns[0].op
+            in_shape, weight = delivered[0], syns[0].weight
         if spike.r != 1.0:
             weight = np.asarray(weight, dtype=np.float64) * spike.r
         shift = 0
         for (syn_name, src, steps), d in zip(sources, delivered):
-            fs = shift if merge == "concat" and len(syns) > 1 else None
+            fs = shift if stacked else None
             if position[src] < 0:  # the Input: its pooling, if any, is the DVS layer's
                 self.input_paths.append((position[n], names[n], steps, fs))
             else:
@@ -391,7 +387,7 @@ class _Builder:
         source, polarity = recorded if recorded and len(recorded) == 2 else ("host", "both" if c == 2 else "merge")
         return DvsIn(source, polarity, pool), edges
 
-    def decision_notes(self, layers: Sequence[NetLayer]) -> None:
+    def decision_notes(self) -> None:
         spikes = [p for p in self.parts.values() if isinstance(p, nd.Spiking)]
         if self.reset_option is None and any(s.reset is None for s in spikes):
             old = " (the file predates nir 1.0.6 and has no v_reset: zero is implied)" if any(

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from .. import __version__
-from ..spec.model import Conv, Dense, PoolStep
+from ..spec.model import Dense, PoolStep
 from .net import Net, NetEdge, NetLayer
 from .nodes import float_text
 
