@@ -76,9 +76,9 @@ def deploy(
         result = hardware.deploy(config, device, events=events, monitor=_monitor(monitor), duration_s=duration_s, live=live)
     else:
         if live:
-            raise typer.BadParameter("--live needs a board; the simulator plays an --input file", param_hint="--live")
+            _usage("--live needs a board; the simulator plays an --input file")
         if events is None:
-            raise typer.BadParameter("the simulator needs events to play", param_hint="--input")
+            _usage("the simulator needs events to play: give --input events.h5")
         if duration_s is not None:
             events = events[events["t"] < duration_s * 1e6]
         result = _simulate(config, events, _monitor(monitor), states)
@@ -86,6 +86,14 @@ def deploy(
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _usage(message: str) -> None:
+    """A command-line mistake found after parsing: exit status 2, like typer's own usage errors."""
+    from ..errors import EXIT_USAGE
+
+    typer.echo(f"usage error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
 
 
 def _load(path: Path):
@@ -113,7 +121,7 @@ def _monitor(text: Optional[str]):
         return None if text is None else "all"
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
-        raise typer.BadParameter("give layer names separated by commas, or 'all'", param_hint="--monitor")
+        _usage("--monitor: give layer names separated by commas, or 'all'")
     return names
 
 
@@ -122,7 +130,7 @@ def _duration(text: Optional[str]) -> Optional[float]:
         return None
     match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|ms|us|min)?\s*", text)
     if not match or float(match.group(1)) <= 0:
-        raise typer.BadParameter(f"{text!r}: a positive time such as 2s, 500ms or 1.5", param_hint="--duration")
+        _usage(f"--duration {text!r}: give a positive time such as 2s, 500ms or 1.5")
     scale = {"s": 1.0, None: 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0}[match.group(2)]
     return float(match.group(1)) * scale
 
