@@ -276,3 +276,19 @@ def test_missing_spec_file(tmp_path):
 def test_structure_errors_stop_before_names_and_weights(tmp_path):
     body = CHAIN.replace("kernel: 3}\n  - name: b", "kernel: 17}\n  - name: b\n    to: [zz]")
     assert [code for code, _, _ in errors(write(tmp_path, body, "none"))] == ["kernel-range"]
+
+
+def test_the_annotated_example_in_the_docs_compiles(tmp_path):
+    import re
+
+    from dynapspec.compiler import compile_spec
+
+    text = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
+    example = next(block for block in re.findall(r"```yaml\n(.*?)```", text, re.S) if "dynapspec: 1" in block)
+    (tmp_path / "net.yaml").write_text(example)
+    weightfiles.write(tmp_path / "net.h5", "conv1/weight=16,2,3,3 left/weight=16,16,3,3 right/weight=16,16,1,1 "
+                      "cat/weight=32,32,3,3 classifier/kernel=11,288")
+    result = compile_spec(tmp_path / "net.yaml")
+    spec = result.spec
+    assert spec.input.cut.x == 55 and spec.layers[3].core == 5
+    assert [layer.name for layer in spec.layers] == ["conv1", "left", "right", "cat", "out"]
