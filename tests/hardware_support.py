@@ -5,6 +5,7 @@ module is dropped afterwards, so no other test can ever import it, or the real s
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import numpy as np
 import pytest
 
 from dynapspec.compiler import compile_spec
+from dynapspec.events import dvs_events, spike_events
+from dynapspec.spec.model import XY, DvsInput, Edge, Readout
 
 from specfactory import conv, dense, make_spec, rand
 
@@ -74,10 +77,43 @@ def branchy(target="speck2fdevkit"):
     ], target=target)).config
 
 
+def nine_cores(target="speck2fdevkit"):
+    p2 = [(2, "avg")]
+    return compile_spec(make_spec((2, 64, 64), [
+        conv("l0", 8, 2, rand(8, 2, 2, 2), stride=2),
+        conv("l1", 8, 3, rand(8, 8, 3, 3), padding=1, pool=p2),
+        conv("l2", 16, 3, rand(16, 8, 3, 3), padding=1, pool=p2),
+        conv("l3", 16, 3, rand(16, 16, 3, 3), padding=1, pool=p2),
+        conv("l4", 32, 3, rand(32, 16, 3, 3), padding=1, pool=p2),
+        conv("l5", 32, 3, rand(32, 32, 3, 3), padding=1),
+        conv("l6", 64, 2, rand(64, 32, 2, 2)),
+        conv("l7", 16, 1, rand(16, 64, 1, 1)),
+        conv("l8", 2, 1, rand(2, 16, 1, 1)),
+    ], target=target)).config
+
+
+def dvs_net(target="speck2fdevkit", source="host"):
+    dvs = DvsInput(source, XY(128, 128), "both", XY(4, 4), XY(2, 4), XY(29, 27), XY(1, 0), True, False,
+                   (Edge("c1"),))
+    return compile_spec(make_spec(None, [
+        conv("c1", 4, 3, rand(4, 2, 3, 3), stride=2, threshold=0.2),
+        conv("c2", 3, 3, rand(3, 4, 3, 3), threshold=0.2),
+    ], target=target, dvs=dvs)).config
+
+
+def readout_net(target="speck2fdevkit"):
+    spec = make_spec((8, 2, 2), [conv("out", 3, 2, rand(3, 8, 2, 2))], target=target)
+    return compile_spec(dataclasses.replace(spec, readout=Readout("out", 7))).config
+
+
 def spikes(config, n=300, seed=0, t_step=100):
     """Seeded random spike input covering the network's input shape."""
     c, h, w = config.header.input.shape
     rng = np.random.default_rng(seed)
-    from dynapspec.events import spike_events
-
     return spike_events(np.arange(n) * t_step, rng.integers(0, c, n), rng.integers(0, w, n), rng.integers(0, h, n))
+
+
+def dvs(n=400, seed=0, t_step=50):
+    """Seeded random events over the whole 128x128 sensor, both polarities."""
+    rng = np.random.default_rng(seed)
+    return dvs_events(rng.integers(0, 128, n), rng.integers(0, 128, n), np.arange(n) * t_step, rng.integers(0, 2, n))

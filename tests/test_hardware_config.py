@@ -13,45 +13,12 @@ import pytest
 
 import dynapspec
 from dynapspec import chips
-from dynapspec.compiler import compile_spec
 from dynapspec.config import Config
 from dynapspec.errors import DeviceError
 from dynapspec.hardware import configure
-from dynapspec.spec.model import XY, DvsInput, Edge, Readout
-
-from hardware_support import branchy, lenet, samna, small  # noqa: F401 - fixture
-from specfactory import conv, make_spec, rand
+from hardware_support import branchy, dvs_net, lenet, nine_cores, readout_net, samna, small  # noqa: F401 - fixture
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*/net.yaml"))
-
-
-def nine_cores(target):
-    p2 = [(2, "avg")]
-    return compile_spec(make_spec((2, 64, 64), [
-        conv("l0", 8, 2, rand(8, 2, 2, 2), stride=2),
-        conv("l1", 8, 3, rand(8, 8, 3, 3), padding=1, pool=p2),
-        conv("l2", 16, 3, rand(16, 8, 3, 3), padding=1, pool=p2),
-        conv("l3", 16, 3, rand(16, 16, 3, 3), padding=1, pool=p2),
-        conv("l4", 32, 3, rand(32, 16, 3, 3), padding=1, pool=p2),
-        conv("l5", 32, 3, rand(32, 32, 3, 3), padding=1),
-        conv("l6", 64, 2, rand(64, 32, 2, 2)),
-        conv("l7", 16, 1, rand(16, 64, 1, 1)),
-        conv("l8", 2, 1, rand(2, 16, 1, 1)),
-    ], target=target)).config
-
-
-def dvs_net(target, source="host"):
-    dvs = DvsInput(source, XY(128, 128), "both", XY(4, 4), XY(2, 4), XY(29, 27), XY(1, 0), True, False,
-                   (Edge("c1"),))
-    return compile_spec(make_spec(None, [
-        conv("c1", 4, 3, rand(4, 2, 3, 3), stride=2, threshold=0.2),
-        conv("c2", 3, 3, rand(3, 4, 3, 3), threshold=0.2),
-    ], target=target, dvs=dvs)).config
-
-
-def readout_net(target):
-    spec = make_spec((8, 2, 2), [conv("out", 3, 2, rand(3, 8, 2, 2))], target=target)
-    return compile_spec(dataclasses.replace(spec, readout=Readout("out", 7))).config
 
 
 NETWORKS = {"small": small, "lenet": lenet, "branchy": branchy, "nine": nine_cores, "dvs": dvs_net}

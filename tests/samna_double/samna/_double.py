@@ -3,7 +3,8 @@
 ``reset(version)`` plays a samna release: before 0.46 the ``dynapcnn`` module exists, and
 ``legacy=True`` plays the older spellings (``get_device_model``, no ``get_all_devices``, no
 ``get_model_sink_node``), ``copies=True`` a samna whose nested structs come back as copies. ``trickle`` hands out at most that many events per ``get_events`` call;
-``interrupt_after_polls`` raises KeyboardInterrupt from the n-th poll (Ctrl-C mid-run);
+``interrupt_after_polls`` raises KeyboardInterrupt from the n-th poll (Ctrl-C mid-run),
+``unplug_after_polls`` pulls every open board's cable at the n-th poll;
 ``sensor`` holds DVS events the on-die sensor produces, ``sensor_chunk`` of them per poll.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ class State:
         self.closed = []  # boards closed so far, in order
         self.trickle: Optional[int] = None
         self.interrupt_after_polls: Optional[int] = None
+        self.unplug_after_polls: Optional[int] = None
         self.polls = 0
         self.sensor = None
         self.sensor_chunk = 50
@@ -66,6 +68,8 @@ def on_poll(sink) -> None:
     if state.interrupt_after_polls is not None and state.polls >= state.interrupt_after_polls:
         state.interrupt_after_polls = None
         raise KeyboardInterrupt
+    if state.unplug_after_polls is not None and state.polls >= state.unplug_after_polls:
+        state.unplugged |= set(state.opened)
     if state.sensor is not None and len(state.sensor):
         chunk, state.sensor = state.sensor[: state.sensor_chunk], state.sensor[state.sensor_chunk:]
         for board in list(state.opened.values()):

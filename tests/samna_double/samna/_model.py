@@ -73,7 +73,7 @@ class Model:
         wanted = getattr(self._module.configuration, _chips.CHIPS[self._chip]["config"])
         if not isinstance(cfg, wanted):
             raise TypeError(f"apply_configuration: expected {wanted.__module__}.{wanted.__name__}")
-        ok, text = self._module.validate_configuration(cfg)
+        ok, text = _chips.validate(self._chip, cfg)  # samna validates again, whatever the caller did
         if not ok:
             raise RuntimeError(text)
         self.chip_config = read_chip(cfg)
