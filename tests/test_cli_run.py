@@ -115,3 +115,14 @@ def test_other_networks_file_gets_a_note(tmp_path):
     write_event_file(other, EventFile(network="mnist", input=spike_events([0], [0], [1], [1])))
     code, _, stderr = run("simulate", NET, "-i", other)
     assert code == 0 and "made for network 'mnist'; running 'lenet'" in stderr
+
+
+def test_progress_bar_on_a_terminal(monkeypatch):
+    import dynapspec.cli.run as run_module
+
+    monkeypatch.setattr(run_module, "is_tty", lambda: True)
+    monkeypatch.setattr(run_module, "LONG_INPUT", 100)
+    code, stdout, stderr = run("simulate", NET, "-i", INPUT)
+    assert code == 0 and "simulating" in stderr and "3877 events in" in stdout
+    monkeypatch.setattr(run_module, "is_tty", lambda: False)
+    assert "simulating" not in run("simulate", NET, "-i", INPUT)[2]

@@ -73,6 +73,8 @@ def deploy(
     if device != "sim":
         from .. import hardware
 
+        if states:
+            typer.echo("note: --states is only recorded on the simulator", err=True)
         result = hardware.deploy(config, device, events=events, monitor=_monitor(monitor), duration_s=duration_s, live=live)
     else:
         if live:
