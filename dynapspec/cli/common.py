@@ -32,8 +32,8 @@ def handles_errors(func: Callable) -> Callable:
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             raise typer.Exit(130)
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
+        except (typer.BadParameter, typer.Exit, typer.Abort, SystemExit):
+            raise  # usage errors (exit 2) and deliberate exits
         except Exception as exc:  # a bug in dynapspec, not the user's fault
             if os.environ.get("DYNAPSPEC_DEBUG"):
                 raise
