@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import weightfiles
 from dynapspec.errors import SpecError
@@ -292,3 +294,56 @@ def test_the_annotated_example_in_the_docs_compiles(tmp_path):
     spec = result.spec
     assert spec.input.cut.x == 55 and spec.layers[3].core == 5
     assert [layer.name for layer in spec.layers] == ["conv1", "left", "right", "cat", "out"]
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 1100), st.floats(allow_nan=False, width=32),
+                     st.sampled_from(["", "a", "b", "c", "input", "avg", "sensor", "x-y"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                        st.dictionaries(st.sampled_from(["x", "y", "layer", "kernel", "pool", "to"]), inner, max_size=3)),
+                       max_leaves=6)
+_KEYS = ["name", "conv", "dense", "pool", "to", "merge", "neuron", "monitor", "core", "weight", "quantize", "stride",
+         "channels", "kernel", "padding", "features", "threshold", "low_threshold", "reset", "feature_shift", "layer"]
+_SMALL = """dynapspec: 1
+name: t
+target: speck2fdevkit
+input: {shape: [2, 8, 8]}
+layers:
+  - {name: a, conv: {channels: 4, kernel: 3, padding: 1}, pool: 2, to: [b, {layer: c, pool: 2}]}
+  - {name: b, conv: {channels: 4, kernel: 1}, to: [{layer: c, feature_shift: 4}]}
+  - {name: c, dense: {features: 3}}
+"""
+
+
+def _edit(data, choices, value, new_key):
+    """Replace, delete or add one value somewhere in ``data`` (choices pick the place)."""
+    node = data
+    for pick in choices:
+        children = list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else []
+        if not children:
+            break
+        key, child = children[pick % len(children)]
+        if not isinstance(child, (dict, list)) or pick % 3 == 0:
+            if isinstance(node, dict) and pick % 5 == 0:
+                del node[key]
+            elif isinstance(node, dict) and pick % 7 == 0:
+                node[new_key] = value
+            else:
+                node[key] = value
+            return
+        node = child
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=5), _VALUES, st.sampled_from(_KEYS))
+def test_any_edit_of_a_valid_spec_loads_or_is_a_spec_error(tmp_path, choices, value, new_key):
+    from dynapspec.compiler import compile_spec
+
+    data = yaml.safe_load(_SMALL)
+    _edit(data, choices, value, new_key)
+    (tmp_path / "net.yaml").write_text(yaml.safe_dump(data))
+    if not (tmp_path / "net.h5").exists():
+        weightfiles.write(tmp_path / "net.h5", "a/weight=4,2,3,3 b/weight=4,4,1,1 c/weight=3,128")
+    try:
+        compile_spec(tmp_path / "net.yaml")
+    except SpecError as err:
+        assert all(d.location.file for d in err.diagnostics)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from dynapspec.errors import SpecError
 from dynapspec.spec import yamlload
@@ -202,3 +203,17 @@ def test_empty_file_and_bom():
 
 def test_complex_keys_are_refused():
     assert fatal("? [1, 2]\n: x\n").diagnostics[0].code == "spec-type"
+
+
+_SPEC_ALPHABET = st.sampled_from(list("abxy019-_:,[]{}&*!|>'\"#%@`?~.<= \n\t") + ["  ", "- ", ": ", "yes", "1e3", "<<"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SPEC_ALPHABET, max_size=60).map("".join))
+def test_any_text_gives_data_or_a_spec_error(text):
+    try:
+        doc = yamlload.parse(text.encode("utf-8"), "net.yaml")
+    except SpecError as err:
+        assert all(d.location.file == "net.yaml" for d in err.diagnostics)
+    else:
+        assert all(d.code.startswith("yaml-") for d in doc.diagnostics)
