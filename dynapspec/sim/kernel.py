@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..events import DVS_CORE
 from .layout import C, F, H_IN, K, KILLED, OH, OW, POOL, PX, PY, SHIFT, SX, SY, TARGET, W_IN
 
 try:  # numba is optional: the `sim-fast` extra
@@ -30,7 +31,6 @@ except ImportError:  # pragma: no cover - exercised by installs without numba
 
 
 SPIKE = 16  # stack entries with code >= SPIKE are spikes of core (code - SPIKE); else deliveries to core code
-DVS_CORE = 13
 
 
 @njit(cache=True)
