@@ -347,3 +347,11 @@ def test_any_edit_of_a_valid_spec_loads_or_is_a_spec_error(tmp_path, choices, va
         compile_spec(tmp_path / "net.yaml")
     except SpecError as err:
         assert all(d.location.file for d in err.diagnostics)
+
+
+def test_whole_floats_become_integers(tmp_path):
+    body = CHAIN.replace("{channels: 4, kernel: 3}", "{channels: 4.0, kernel: 3.0, stride: 1.0}").replace(
+        "  - name: b\n", "  - name: b\n    core: 2.0\n    to: [{layer: c, feature_shift: 0.0}]\n")
+    a, b, _ = load(write(tmp_path, body, CHAIN_H5)).layers
+    assert type(a.op.channels) is int and type(a.op.kernel) is int and type(a.op.stride.x) is int
+    assert type(b.core) is int and type(b.edges[0].feature_shift) is int

@@ -34,7 +34,7 @@ def load(path: Union[str, "os.PathLike[str]"]) -> Spec:
     if problems:
         raise SpecError(problems)
 
-    spec, problems = build.build(document.data, locator, spec_file, hashlib.sha256(raw).hexdigest())
+    spec, problems = build.build(document.data, locator, hashlib.sha256(raw).hexdigest())
     found, weight_problems = weights.read(spec.weights_file, spec.layers, locator)
     problems += weight_problems
     if problems:

@@ -54,9 +54,8 @@ def pool_steps(value) -> Tuple[PoolStep, ...]:
 
 
 class _Builder:
-    def __init__(self, data: Dict[str, Any], locator: Locator, spec_file: str, spec_sha256: str):
-        self.data, self.locator = data, locator
-        self.spec_file, self.spec_sha256 = spec_file, spec_sha256
+    def __init__(self, data: Dict[str, Any], locator: Locator, spec_sha256: str):
+        self.data, self.locator, self.spec_sha256 = data, locator, spec_sha256
         self.profile = chips.profile(data["target"])
         self.diagnostics: List[Diagnostic] = []
         self.names = [layer["name"] for layer in data["layers"]]
@@ -104,7 +103,8 @@ class _Builder:
                 self.target(entry, edge_path, name)
             else:
                 pool = pool_steps(entry["pool"]) if "pool" in entry else default_pool
-                out.append(Edge(entry["layer"], pool, entry.get("feature_shift"), edge_path))
+                shift = entry.get("feature_shift")
+                out.append(Edge(entry["layer"], pool, None if shift is None else int(shift), edge_path))
                 self.target(entry["layer"], edge_path + ".layer", name)
         return tuple(out)
 
@@ -182,7 +182,7 @@ class _Builder:
             edges=edges,
             merge=layer.get("merge", "concat"),
             monitor=layer.get("monitor"),
-            core=layer.get("core"),
+            core=None if layer.get("core") is None else int(layer["core"]),
             quantize=layer.get("quantize", self.data.get("quantize", True)),
             weight_dataset="/" + weight.lstrip("/"),
             weight=NO_WEIGHT,
@@ -242,12 +242,13 @@ class _Builder:
         self.target(block["layer"], "readout.layer", None)
         return Readout(block["layer"], int(block.get("threshold", 0)))
 
-    def run(self, spec_path: str) -> Spec:
+    def run(self) -> Spec:
         self.check_names()
         built = [self.layer(i, layer) for i, layer in enumerate(self.data["layers"])]
         layers = tuple(spec for spec, _ in built)
         self.check_integer_thresholds(layers, [origin for _, origin in built])
-        weights = self.data.get("weights", os.path.splitext(os.path.basename(spec_path))[0] + ".h5")
+        spec_file = self.locator.file
+        weights = self.data.get("weights", os.path.splitext(os.path.basename(spec_file))[0] + ".h5")
         return Spec(
             version=SPEC_VERSION,
             name=self.data["name"],
@@ -255,16 +256,16 @@ class _Builder:
             input=self.input(),
             layers=layers,
             readout=self.readout(),
-            spec_file=self.spec_file,
+            spec_file=spec_file,
             spec_sha256=self.spec_sha256,
-            weights_file=os.path.normpath(os.path.join(os.path.dirname(spec_path), weights)),
+            weights_file=os.path.normpath(os.path.join(os.path.dirname(spec_file), weights)),
             locator=self.locator,
         )
 
 
-def build(data: Dict[str, Any], locator: Locator, spec_path: str, spec_sha256: str) -> Tuple[Spec, List[Diagnostic]]:
-    """The Spec of schema-valid ``data`` (weights still empty) and what is wrong with its names."""
-    builder = _Builder(data, locator, locator.file, spec_sha256)
-    spec = builder.run(spec_path)
+def build(data: Dict[str, Any], locator: Locator, spec_sha256: str) -> Tuple[Spec, List[Diagnostic]]:
+    """The Spec of schema-valid ``data`` read from ``locator.file`` (weights still empty), and its problems."""
+    builder = _Builder(data, locator, spec_sha256)
+    spec = builder.run()
     return spec, builder.diagnostics
 

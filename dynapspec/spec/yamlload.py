@@ -148,7 +148,7 @@ def _scalar(tag: str, text: str):
 
 class _Composer:
     def __init__(self, text: str, file: str):
-        self.text, self.file = text, file
+        self.file = file
         self.loader = _Loader(text)
         self.positions: Dict[str, Tuple[int, int]] = {}
         self.diagnostics: List[Diagnostic] = []
