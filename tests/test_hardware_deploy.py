@@ -321,3 +321,26 @@ def test_a_sensor_run_without_duration_records_one_second(samna, monkeypatch):
     attach(samna)
     result = hw.deploy(dvs_net(source="sensor"), "speck2fdevkit", None, **FAST)
     assert 0.1 <= result.duration_s < 1.0
+
+
+def test_timestamps_beyond_32_bits_are_refused(samna):
+    """U18: the board's time stamper is assumed 32-bit; runs stay under 2^32 us."""
+    config = small()
+    attach(samna)
+    late = spikes(config, n=3)
+    late["t"][-1] = 2**32
+    with pytest.raises(SpecError) as info:
+        hw.deploy(config, "speck2fdevkit", late, **FAST)
+    assert info.value.diagnostics[0].code == "events-range" and "U18" in str(info.value)
+
+
+def test_the_board_settles_one_second_after_applying_by_default(samna, monkeypatch):
+    """U15: the reference sleeps 1 s after apply_configuration; dynapspec makes it configurable, default 1 s."""
+    import dynapspec.hardware.board as board_module
+
+    slept = []
+    monkeypatch.setattr(board_module.time, "sleep", slept.append)
+    attach(samna)
+    with hw.open("speck2fdevkit") as board:
+        board.apply(small())
+    assert slept == [1.0]

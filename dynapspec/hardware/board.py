@@ -23,6 +23,7 @@ from . import configure, monitor, sdk
 from .devices import Attached
 
 SENSOR_RUN_S = 1.0  # how long a sensor-fed run records when no duration is given
+STAMP_LIMIT_US = 2**32  # U18: timestamps are assumed 32-bit on the board
 
 
 class Board:
@@ -232,6 +233,9 @@ class Board:
     def _host_events(self, config: Config, events) -> np.ndarray:
         array = as_events(events, config.header.input.kind)
         check_range(array, config.header.input.shape)
+        if len(array) and int(array["t"][-1]) >= STAMP_LIMIT_US:
+            raise SpecError.single("events-range", f"the last event is at t={int(array['t'][-1])} us; keep board runs "
+                                   f"under 2^32 us (about 71 min), the time stamper's assumed width (U18)")
         return array
 
     def _to_samna(self, config: Config, array: np.ndarray) -> list:
