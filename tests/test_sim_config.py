@@ -140,3 +140,26 @@ def test_compiled_lenet_matches_reference_on_its_example_input():
     for n, name in sim.names.items():
         assert result.spike_counts[name] == counts[n]
         np.testing.assert_array_equal(result.states[name], np.array(ref.v[n]))
+
+
+def test_compiled_dvs_spec_matches_reference(tmp_path):
+    import h5py
+
+    import dynapspec
+    from dynapspec.events import dvs_events
+
+    (tmp_path / "net.yaml").write_text(
+        "dynapspec: 1\nname: dvsnet\ntarget: speck2fdevkit\nweights: net.h5\n"
+        "input:\n  dvs:\n    source: host\n    size: 32\n    polarity: merge\n    pool: 2\n"
+        "    crop: {origin: {x: 2, y: 0}, cut: {x: 13, y: 9}}\n    mirror: {x: true, y: false}\n    monitor: true\n"
+        "layers:\n  - name: conv1\n    conv: {channels: 4, kernel: 3, padding: 1}\n    monitor: true\n"
+    )
+    with h5py.File(tmp_path / "net.h5", "w") as f:
+        f["conv1/weight"] = np.random.default_rng(1).normal(0.3, 0.5, (4, 1, 3, 3))
+    cfg = dynapspec.compile(tmp_path / "net.yaml")
+    rng = np.random.default_rng(2)
+    events = dvs_events(rng.integers(0, 32, 400), rng.integers(0, 32, 400), np.arange(400), rng.integers(0, 2, 400))
+    result = Simulator(cfg).run(events)
+    out, counts = simnet.Reference(cfg).run(events, {0}, monitor_dvs=True)
+    assert simnet.rows(result) == out
+    assert 0 < result.spike_counts["dvs"] < 400 and result.spike_counts["conv1"] > 0
