@@ -160,6 +160,6 @@ def test_compiled_dvs_spec_matches_reference(tmp_path):
     rng = np.random.default_rng(2)
     events = dvs_events(rng.integers(0, 32, 400), rng.integers(0, 32, 400), np.arange(400), rng.integers(0, 2, 400))
     result = Simulator(cfg).run(events)
-    out, counts = simnet.Reference(cfg).run(events, {0}, monitor_dvs=True)
+    out, counts = simnet.Reference(cfg).run(events, {cfg.core_of("conv1")}, monitor_dvs=True)
     assert simnet.rows(result) == out
     assert 0 < result.spike_counts["dvs"] < 400 and result.spike_counts["conv1"] > 0
