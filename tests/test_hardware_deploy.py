@@ -344,3 +344,20 @@ def test_the_board_settles_one_second_after_applying_by_default(samna, monkeypat
     with hw.open("speck2fdevkit") as board:
         board.apply(small())
     assert slept == [1.0]
+
+
+def test_neuron_states_are_read_back_like_the_simulator_reports_them(samna):
+    """U17: ReadNeuronValue addresses use the datasheet layout; non-square maps (10x6) catch x/y slips."""
+    config = small()
+    attach(samna)
+    events = spikes(config)
+    expected = Simulator(config).run(events, record_states=True).states
+    with hw.open("speck2fdevkit", settle_s=0) as board:
+        board.apply(config)
+        assert all(np.array_equal(v, config.chip.cnn_layers[config.core_of(k)].neurons_initial_value)
+                   for k, v in board.states().items())
+        result = board.run(events, quiet_s=0.01, record_states=True)
+    assert set(result.states) == set(expected) == {"conv", "out"}
+    assert result.states["conv"].shape == (3, 10, 6)
+    assert all(np.array_equal(result.states[k], expected[k]) for k in expected)
+    assert np.any(expected["conv"] != 0)

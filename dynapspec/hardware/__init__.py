@@ -47,11 +47,12 @@ def find_board(config: Config) -> Optional[str]:
 
 
 def deploy(config: Config, device: str, events=None, monitor=None, duration_s: Optional[float] = None,
-           quiet_s: float = 0.3, live: bool = False, settle_s: float = 1.0) -> RunResult:
+           quiet_s: float = 0.3, live: bool = False, settle_s: float = 1.0, states: bool = False) -> RunResult:
     """Open ``device``, apply ``config``, play ``events`` (or run live), close the board on every path.
 
-    ``monitor``: None (the configuration's choice), ``"all"`` or layer names and ``"dvs"``.
-    Warnings go to stderr. Raises ``DeviceError`` (exit status 3) with the board closed.
+    ``monitor``: None (the configuration's choice), ``"all"`` or layer names and ``"dvs"``;
+    ``states``: also read every neuron's final state. Warnings go to stderr. Raises
+    ``DeviceError`` (exit status 3) with the board closed.
     """
     samna = sdk.load()
     sdk.log.info("samna %s", sdk.version(samna))
@@ -66,7 +67,7 @@ def deploy(config: Config, device: str, events=None, monitor=None, duration_s: O
                 raise SpecError.single("live-input", "--live runs from the board's sensor; drop --input")
             result = board.live(duration_s=duration_s, printer=lambda line: builtins.print(line, flush=True))
         else:
-            result = board.run(events, duration_s=duration_s, quiet_s=quiet_s)
+            result = board.run(events, duration_s=duration_s, quiet_s=quiet_s, record_states=states)
         return result
     finally:
         emit(board.warnings)

@@ -43,6 +43,7 @@ class Board:
         self._request: monitor.Monitor = None
         self._names: Sequence[str] = ()
         self._pending: List[tuple] = []
+        self._values: List[tuple] = []
         self._sent = 0
         self._since = time.monotonic()
         with self._guard("connecting to the chip model"):
@@ -132,8 +133,42 @@ class Board:
         self._drain()
         return self._result(time.monotonic() - self._since)
 
+    def states(self, timeout_s: float = 10.0) -> Dict[str, np.ndarray]:
+        """Neuron states per layer in samna's ``[f][x][y]``, read one neuron at a time.
+
+        ``ReadNeuronValue`` addresses follow the datasheet: ``(y << (bf+bx)) | (x << bf) | f`` with
+        bf, bx the bit widths of features and x (U17, unconfirmed on silicon when x and y differ).
+        """
+        config = self._require_config()
+        event = self._chip.event
+        wanted: Dict[tuple, tuple] = {}
+        for record in config.header.layers:
+            shape = config.chip.cnn_layers[record.core].dimensions.output_shape
+            features, width, height = shape.feature_count, shape.size.x, shape.size.y
+            bf, bx = (features - 1).bit_length(), (width - 1).bit_length()
+            for y in range(height):
+                for x in range(width):
+                    for f in range(features):
+                        wanted[(record.core, (y << (bf + bx)) | (x << bf) | f)] = (record.name, f, x, y)
+        out = {r.name: np.zeros(config.chip.cnn_layers[r.core].neurons_initial_value.shape, dtype=np.int16)
+               for r in config.header.layers}
+        self._values = []
+        with self._guard("reading neuron states"):
+            self._source.write([_make(event.ReadNeuronValue, layer=core, address=a) for core, a in wanted])
+            deadline = time.monotonic() + timeout_s
+            while len(self._values) < len(wanted) and time.monotonic() < deadline:
+                if not self._drain():
+                    time.sleep(0.01)
+        for core, address, value in self._values:
+            name, f, x, y = wanted[(core, address)]
+            out[name][f, x, y] = value
+        if len(self._values) < len(wanted):
+            raise DeviceError.single("device-lost", f"{self.device}: {len(wanted) - len(self._values)} neuron reads "
+                                     f"unanswered after {timeout_s:g} s")
+        return out
+
     def run(self, events=None, monitor: monitor.Monitor = None, duration_s: Optional[float] = None,
-            quiet_s: float = 0.3, timeout_s: float = 60.0) -> RunResult:
+            quiet_s: float = 0.3, timeout_s: float = 60.0, record_states: bool = False) -> RunResult:
         """Play a finite input and collect the answer (CHIP.md section 8, "Running a finite input").
 
         Records until the last input timestamp has passed and then nothing new arrived for
@@ -174,7 +209,8 @@ class Board:
                                                  "the input ended; stopped recording (give --duration to bound the run)"))
                     break
             self._timestamps(False)
-        return self._result(time.monotonic() - start)
+        result = self._result(time.monotonic() - start)
+        return dataclasses.replace(result, states=self.states()) if record_states else result
 
     def live(self, duration_s: Optional[float] = None, interval_s: float = 0.5,
              printer: Callable[[str], None] = print) -> RunResult:
@@ -250,12 +286,12 @@ class Board:
                 for t, c, x, y in zip(columns["t"], columns["c"], columns["x"], columns["y"]) for core in cores]
 
     def _drain(self) -> int:
-        """Move the sink's spikes into ``_pending``; returns how many arrived."""
-        spike = self._chip.event.Spike
+        """Move the sink's spikes into ``_pending`` and neuron values into ``_values``; returns how many arrived."""
+        event = self._chip.event
         with self._guard("reading events"):
             raw = self._sink.get_events()
-        rows = [(e.timestamp, e.layer, e.feature, e.x, e.y) for e in raw if isinstance(e, spike)]
-        self._pending += rows
+        self._pending += [(e.timestamp, e.layer, e.feature, e.x, e.y) for e in raw if isinstance(e, event.Spike)]
+        self._values += [(e.layer, e.address, e.neuron_state) for e in raw if isinstance(e, event.NeuronValue)]
         return len(raw)
 
     def _timestamps(self, on: bool) -> None:
