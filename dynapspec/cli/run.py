@@ -16,7 +16,7 @@ OUTPUT_OPT = typer.Option(None, "--output", "-o", help="Write input, output spik
 MONITOR_OPT = typer.Option(
     None, "--monitor", "-m", help="Layers to record: comma-separated names ('dvs' for the DVS layer) or 'all' [default: as configured]."
 )
-STATES_OPT = typer.Option(False, "--states", help="Also store the final neuron states in the output file.")
+STATES_OPT = typer.Option(False, "--states", help="Also store the final neuron states in the output file (read back from a board).")
 LONG_INPUT = 200_000  # events; longer runs show a progress bar on a terminal
 
 
@@ -73,9 +73,9 @@ def deploy(
     if device != "sim":
         from .. import hardware
 
-        if states:
-            typer.echo("note: --states is only recorded on the simulator", err=True)
-        result = hardware.deploy(config, device, events=events, monitor=_monitor(monitor), duration_s=duration_s, live=live)
+        result = hardware.deploy(
+            config, device, events=events, monitor=_monitor(monitor), duration_s=duration_s, live=live, states=states
+        )
     else:
         if live:
             _usage("--live needs a board; the simulator plays an --input file")
