@@ -355,3 +355,11 @@ def test_whole_floats_become_integers(tmp_path):
     a, b, _ = load(write(tmp_path, body, CHAIN_H5)).layers
     assert type(a.op.channels) is int and type(a.op.kernel) is int and type(a.op.stride.x) is int
     assert type(b.core) is int and type(b.edges[0].feature_shift) is int
+
+
+@pytest.mark.parametrize("neuron", ["{threshold: .inf}", "{threshold: .nan}", "{low_threshold: -.inf}"])
+@pytest.mark.parametrize("quantize", ["true", "false"])
+def test_non_finite_thresholds_are_refused_once(tmp_path, neuron, quantize):
+    body = CHAIN.replace("layers:\n", f"quantize: {quantize}\nneuron: {neuron}\nlayers:\n")
+    found = errors(write(tmp_path, body, "a/weight=4,2,3,3:int b/weight=4,4,3,3:int c/weight=3,112:int"))
+    assert [code for code, _, _ in found] == ["threshold-range"]

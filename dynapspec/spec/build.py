@@ -9,6 +9,7 @@ Weights are filled in later (:mod:`.weights`); until then a layer holds an empty
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -131,6 +132,16 @@ class _Builder:
         low = values["low_threshold"]
         return Neuron(threshold, None if low is None else float(low), values["reset"]), origin
 
+    def check_finite_thresholds(self) -> None:
+        """NaN and infinity pass every JSON-schema bound, so they are caught here."""
+        blocks = [("neuron", self.data.get("neuron", {}))]
+        blocks += [(f"layers[{i}].neuron", layer.get("neuron", {})) for i, layer in enumerate(self.data["layers"])]
+        for path, block in blocks:
+            for key in ("threshold", "low_threshold"):
+                value = block.get(key)
+                if value is not None and not math.isfinite(value):
+                    self.fail("threshold-range", f"{key} must be a finite number, not {value}", f"{path}.{key}")
+
     def check_integer_thresholds(self, layers: Sequence[LayerSpec], origins: Sequence[Dict[str, str]]) -> None:
         """With ``quantize: false`` thresholds are used as given: integers in the chip's ranges."""
         limits = self.profile.limits
@@ -142,8 +153,8 @@ class _Builder:
             if layer.neuron.low_threshold is not None:
                 checks.append(("low_threshold", layer.neuron.low_threshold, limits.threshold_low, "low_threshold"))
             for key, value, (low, high), label in checks:
-                if float(value).is_integer() and low <= value <= high:
-                    continue
+                if not math.isfinite(value) or float(value).is_integer() and low <= value <= high:
+                    continue  # non-finite values are reported once, by check_finite_thresholds
                 path = origin.get(key, layer.path)
                 problem = f"{label} {value:g} must be an integer in {low}..{high}"
                 bad.setdefault(path, (problem, []))[1].append(layer.name)
@@ -244,6 +255,7 @@ class _Builder:
 
     def run(self) -> Spec:
         self.check_names()
+        self.check_finite_thresholds()
         built = [self.layer(i, layer) for i, layer in enumerate(self.data["layers"])]
         layers = tuple(spec for spec, _ in built)
         self.check_integer_thresholds(layers, [origin for _, origin in built])
