@@ -19,7 +19,8 @@ from .. import chips
 from ..config import Config
 from ..errors import Diagnostic, DeviceError, DynapspecError, SpecError, warning
 from ..events import CHIP_SPIKE_DTYPE, RunResult, as_events, check_range, split_by_core
-from . import configure, monitor, sdk
+from . import configure, sdk
+from . import monitor as monitors
 from .devices import Attached
 
 SENSOR_RUN_S = 1.0  # how long a sensor-fed run records when no duration is given
@@ -40,7 +41,7 @@ class Board:
         self._chip = sdk.chip_module(samna, self.profile.samna_module, attached.target)
         self._closed = False
         self._config: Optional[Config] = None
-        self._request: monitor.Monitor = None
+        self._request: monitors.Monitor = None
         self._names: Sequence[str] = ()
         self._pending: List[tuple] = []
         self._values: List[tuple] = []
@@ -48,10 +49,12 @@ class Board:
         self._since = time.monotonic()
         with self._guard("connecting to the chip model"):
             self._model = sdk.call(handle, ("get_model", "get_device_model"))
-            model_sink = handle.get_model_sink_node() if sdk.has(handle, "get_model_sink_node") else self._model.get_sink_node()
-            model_source = (handle.get_model_source_node() if sdk.has(handle, "get_model_source_node")
-                            else self._model.get_source_node())
-            self._source, self._sink = sdk.node(samna, self.profile.chip, "source"), sdk.node(samna, self.profile.chip, "sink")
+            if sdk.has(handle, "get_model_sink_node"):  # samna 0.48's shortcuts
+                model_sink, model_source = handle.get_model_sink_node(), handle.get_model_source_node()
+            else:
+                model_sink, model_source = self._model.get_sink_node(), self._model.get_source_node()
+            self._source = sdk.node(samna, self.profile.chip, "source")
+            self._sink = sdk.node(samna, self.profile.chip, "sink")
             self._graph = samna.graph.EventFilterGraph()
             self._graph.sequential([self._source, model_sink])
             self._graph.sequential([model_source, self._sink])
@@ -86,8 +89,8 @@ class Board:
         """Write ``config`` (with the monitors chosen by :meth:`monitor`) and let it settle."""
         self._open_or_fail()
         check_target(config, self.profile.target, self.device)
-        names = monitor.resolve(config, self._request)
-        effective = config if self._request is None else monitor.with_monitors(config, names)
+        names = monitors.resolve(config, self._request)
+        effective = config if self._request is None else monitors.with_monitors(config, names)
         samna_config = configure.to_samna(self._chip, effective, self.profile)
         try:
             self._model.apply_configuration(samna_config)
@@ -101,9 +104,9 @@ class Board:
                 io.set_slow_clk_rate(self.slow_clock_hz)
                 io.set_slow_clk(True)
         self._config, self._names, self._applied = config, names, samna_config
-        self.warnings += monitor.notes(effective, names)
+        self.warnings += monitors.notes(effective, names)
 
-    def monitor(self, layers: monitor.Monitor) -> None:
+    def monitor(self, layers: monitors.Monitor) -> None:
         """Choose what the host sees (``"all"``, names, ``"dvs"``); re-applies if already configured."""
         self._request = layers
         if self._config is not None:
@@ -167,7 +170,7 @@ class Board:
                                      f"unanswered after {timeout_s:g} s")
         return out
 
-    def run(self, events=None, monitor: monitor.Monitor = None, duration_s: Optional[float] = None,
+    def run(self, events=None, monitor: monitors.Monitor = None, duration_s: Optional[float] = None,
             quiet_s: float = 0.3, timeout_s: float = 60.0, record_states: bool = False) -> RunResult:
         """Play a finite input and collect the answer (CHIP.md section 8, "Running a finite input").
 
@@ -313,7 +316,7 @@ class Board:
 
     def _result(self, duration_s: float) -> RunResult:
         output = np.array(self._pending, dtype=CHIP_SPIKE_DTYPE)
-        names = monitor.core_names(self._config)
+        names = monitors.core_names(self._config)
         watched = {core: name for core, name in names.items() if name in self._names}
         layers = split_by_core(output, watched)
         result = RunResult(
