@@ -128,10 +128,8 @@ def only(diags):
 
 def test_kernel_17_reads_like_a_sentence():
     diag = only(check(BASE.replace("kernel: 3", "kernel: 17")))
-    assert diag.render() == (
-        "net.yaml:8:33: error[kernel-range] layers[0].conv.kernel: kernel 17 is above the maximum 16; "
-        "the chip allows square kernels 1..16"
-    )
+    assert diag.render().startswith("net.yaml:8:33: error[kernel-range] layers[0].conv.kernel:")
+    assert diag.message == "kernel 17 is above the maximum 16; the chip allows square kernels 1..16"
     assert diag.location.layer == "conv1"
 
 
