@@ -106,7 +106,8 @@ class Model:
             return
         ev = self._module.event
         if all(isinstance(e, ev.ReadNeuronValue) for e in events):
-            self._source._emit([self._neuron_value(e) for e in events])
+            states = self._sim.states() if self._sim is not None else None
+            self._source._emit([self._neuron_value(e, states) for e in events])
             return
         if all(isinstance(e, ev.DvsEvent) for e in events):
             route = ("dvs", ())
@@ -126,19 +127,19 @@ class Model:
                                 timestamp=int(row["t"]) if running else 0))
         self._source._emit(out)
 
-    def _neuron_value(self, request):
+    def _neuron_value(self, request, states):
         """Decode the datasheet address ``(y << (bf+bx)) | (x << bf) | f`` and answer with the state."""
         shape = self.chip_config.cnn_layers[request.layer].dimensions.output_shape
         bf, bx = (shape.feature_count - 1).bit_length(), (shape.size.x - 1).bit_length()
         f = request.address & ((1 << bf) - 1)
         x = (request.address >> bf) & ((1 << bx) - 1)
         y = request.address >> (bf + bx)
-        if self._sim is None:
-            states = self.chip_config.cnn_layers[request.layer].neurons_initial_value
+        if states is None:
+            values = self.chip_config.cnn_layers[request.layer].neurons_initial_value
         else:
-            states = self._sim.states()[f"core{request.layer}"]
+            values = states[f"core{request.layer}"]
         return self._module.event.NeuronValue(layer=request.layer, address=request.address,
-                                              neuron_state=int(states[f][x][y]))
+                                              neuron_state=int(values[f][x][y]))
 
     def _simulator(self, route) -> Simulator:
         if self._route is not None and route != self._route:
