@@ -151,7 +151,9 @@ class Diagnostic:
     def render(self) -> str:
         """One line: ``net.yaml:12:7: error[kernel-range] layers[1].conv.kernel: ...``."""
         path = f" {self.location.path}:" if self.location.path else ""
-        return f"{self.location}: {self.severity}[{self.code}]{path} {self.message}"
+        layer = self.location.layer
+        named = f" layer {layer}:" if layer and layer not in self.message else ""
+        return f"{self.location}: {self.severity}[{self.code}]{path}{named} {self.message}"
 
     def to_dict(self) -> dict:
         loc = self.location

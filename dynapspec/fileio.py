@@ -26,6 +26,7 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
         raise DeviceError.single("output-write", f"cannot write {target}: {exc.strerror}", Location(str(target))) from None
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the usual mode
     try:
         yield tmp_path
         os.replace(tmp_path, target)
@@ -34,6 +35,12 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def write_text(path: PathLike, text: str) -> None:
