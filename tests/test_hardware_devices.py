@@ -135,3 +135,14 @@ def test_closing_releases_the_board_for_the_next_user(samna):
     with pytest.raises(DeviceError) as info:
         board.apply(small())
     assert code(info) == "device-lost"
+
+
+def test_importing_dynapspec_never_imports_samna():
+    """samna's wheel is an installer stub: only using a board may import it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, dynapspec, dynapspec.hardware, dynapspec.hardware.board, dynapspec.cli.main; "
+            "print('samna' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
