@@ -14,7 +14,7 @@ from typing import Any, Sequence, Tuple
 
 import yaml
 
-from ..errors import DeviceError, Location, warning
+from ..errors import DeviceError, warning
 
 log = logging.getLogger("dynapspec.hardware")
 
@@ -89,5 +89,5 @@ def node(samna: Any, chip: str, side: str) -> Any:
     name = facts()["nodes"][chip][side]
     cls = getattr(samna, name, None)
     if cls is None:
-        raise DeviceError.single("samna-version", f"samna {version(samna)} has no {name}", Location())
+        raise DeviceError.single("samna-version", f"samna {version(samna)} has no {name}")
     return cls()
