@@ -94,6 +94,15 @@ def test_dynapcnn_kill_bits_are_bool_lists_killing_zero_weights(samna):
     assert all(isinstance(b, bool) for b in core.biases_kill_bit)
 
 
+def test_dynapcnn_stops_echoing_host_input_and_other_factory_fields_stay(samna):
+    module, profile = chip_module(samna, "dynapcnndevkit")
+    assert module.configuration.DynapcnnConfiguration().factory_settings.monitor_input_enable is True
+    cfg = configure.to_samna(module, small("dynapcnndevkit"), profile)
+    assert cfg.factory_settings.monitor_input_enable is False
+    speck = configure.to_samna(samna.speck2f, small(), chips.profile("speck2fdevkit"))
+    assert speck.factory_config.internal_slow_clk_divider == 17 and speck.factory_config.io_sel == 0
+
+
 def test_readout_is_written_and_reaches_layer_12(samna):
     config = readout_net("speck2fdevkit")
     cfg = configure.to_samna(samna.speck2f, config, chips.profile("speck2fdevkit"))

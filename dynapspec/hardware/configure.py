@@ -3,8 +3,9 @@
 The document's chip part already mirrors samna field by field (``dynapspec/config.py``), so the
 mapping is a walk: start from the target's default configuration object, turn sensor events off
 first (CHIP.md section 7), write every field the document carries onto the samna object of the same
-name, leave unused cores at samna's defaults (asserting they are off), read every leaf back, then
-ask samna's validator. Nested structs are fetched, filled and assigned back, which works whether
+name, leave unused cores at samna's defaults (asserting they are off) and every vendor-tuned factory
+field alone (except DYNAP-CNN's input echo, switched off as the reference did), read every leaf back,
+then ask samna's validator. Nested structs are fetched, filled and assigned back, which works whether
 samna hands out references or copies; the read-back catches any API drift.
 """
 from __future__ import annotations
@@ -42,6 +43,7 @@ def to_samna(chip_module: Any, config: Config, profile: ChipProfile) -> Any:
     _put(cfg, "dvs_layer", config.chip.dvs_layer, "dvs_layer")
     if config.chip.readout is not None:
         _put(cfg, "readout", config.chip.readout, "readout")
+    _quiet_input_echo(cfg)
 
     problems = _read_back(cfg, config, used)
     if problems:
@@ -108,6 +110,14 @@ def _store(obj: Any, name: str, value: Any, path: str, whole: bool = False) -> N
             raise DeviceError.single("samna-version", f"samna does not let {path} be set") from None
     except (TypeError, ValueError) as exc:
         raise DeviceError.single("device-rejected", f"samna refused {path} = {_short(value)}: {exc}") from None
+
+
+def _quiet_input_echo(cfg: Any) -> None:
+    """DYNAP-CNN's factory default echoes host input back to the host; the reference turned it off."""
+    factory = getattr(cfg, "factory_settings", None)
+    if factory is not None and getattr(factory, "monitor_input_enable", False):
+        _store(factory, "monitor_input_enable", False, "factory_settings.monitor_input_enable")
+        _store(cfg, "factory_settings", factory, "factory_settings", whole=True)
 
 
 def _switch_off(core: Any, path: str) -> None:

@@ -63,6 +63,7 @@ class Model:
         self._module = getattr(__import__("samna"), chip)
         self._sink, self._source = ModelSink(self), Node()
         self.chip_config = None  # the applied configuration, as a dynapspec ChipConfig
+        self.echo_input = False
         self.applied = 0
         self._sim = None
         self._route = None
@@ -77,6 +78,8 @@ class Model:
         if not ok:
             raise RuntimeError(text)
         self.chip_config = read_chip(cfg)
+        factory = getattr(cfg, "factory_settings", None)  # DYNAP-CNN: echo host input to the host?
+        self.echo_input = bool(factory is not None and factory.monitor_input_enable)
         self.applied += 1
         self._sim, self._route = None, None
 
@@ -116,6 +119,8 @@ class Model:
         elif all(isinstance(e, ev.Spike) for e in events):
             cores, array = _group_spikes(events)
             route = ("spikes", cores)
+            if self.echo_input:
+                self._source._emit(list(events))
         else:
             raise NotImplementedError("the double takes batches of only Spike or only DvsEvent events")
         sim = self._simulator(route)
