@@ -146,3 +146,14 @@ def test_importing_dynapspec_never_imports_samna():
             "print('samna' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_samna_failing_to_list_boards_is_a_clean_error(samna, monkeypatch):
+    def broken():
+        raise RuntimeError("libusb: access denied")
+
+    monkeypatch.setattr(samna.device, "get_unopened_devices", broken)
+    with pytest.raises(DeviceError) as info:
+        hw.boards()
+    assert code(info) == "device-not-found" and "libusb: access denied" in str(info.value)
+    assert hw.find_board(small()) is None

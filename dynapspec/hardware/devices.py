@@ -53,11 +53,14 @@ def _key(info: Any) -> tuple:
 def attached(samna: Any) -> List[Attached]:
     """Every board samna sees, in --device order (type, then bus, then address)."""
     device_module = samna.device
-    if sdk.has(device_module, "get_all_devices"):
-        everything = list(device_module.get_all_devices())
-    else:  # older samna: the two halves
-        everything = list(device_module.get_unopened_devices()) + list(device_module.get_opened_devices())
-    free = {_key(info) for info in device_module.get_unopened_devices()}
+    try:
+        if sdk.has(device_module, "get_all_devices"):
+            everything = list(device_module.get_all_devices())
+        else:  # older samna: the two halves
+            everything = list(device_module.get_unopened_devices()) + list(device_module.get_opened_devices())
+        free = {_key(info) for info in device_module.get_unopened_devices()}
+    except Exception as exc:  # USB trouble inside samna
+        raise DeviceError.single("device-not-found", f"samna could not list the attached boards: {exc}") from None
     everything.sort(key=lambda info: (info.device_type_name, int(info.usb_bus_number), int(info.usb_device_address)))
     boards, seen = [], {}
     for info in everything:
