@@ -207,10 +207,12 @@ class Config:
 
     # -- serialisation
     def to_dict(self) -> dict:
+        """Plain JSON-ready data (arrays as nested lists)."""
         return {"header": _to_doc(self.header), "chip": _to_doc(self.chip)}
 
     def to_json(self) -> str:
-        return _dump(self.to_dict()) + "\n"
+        doc = {"header": _to_doc(self.header, keep_arrays=True), "chip": _to_doc(self.chip, keep_arrays=True)}
+        return _dump(doc) + "\n"
 
     @classmethod
     def from_json(cls, text: str, source: str = "<config>") -> "Config":
@@ -240,20 +242,21 @@ class Config:
 # ---------------------------------------------------------------- generic (de)serialisation
 
 
-def _to_doc(value):
+def _to_doc(value, keep_arrays: bool = False):
+    """Dataclasses -> dicts without None fields; arrays -> lists (or kept for ``_dump``)."""
     if dataclasses.is_dataclass(value):
         out = {}
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
             if item is not None:
-                out[f.name] = _to_doc(item)
+                out[f.name] = _to_doc(item, keep_arrays)
         return out
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return value if keep_arrays else value.tolist()
     if isinstance(value, (tuple, list)):
-        return [_to_doc(v) for v in value]
+        return [_to_doc(v, keep_arrays) for v in value]
     if isinstance(value, dict):
-        return {k: _to_doc(v) for k, v in value.items()}
+        return {k: _to_doc(v, keep_arrays) for k, v in value.items()}
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
@@ -335,16 +338,50 @@ def _is_optional(hint) -> bool:
 
 
 def _dump(value, indent: int = 0) -> str:
-    """JSON with sorted keys; lists of scalars stay on one line so diffs show changed rows."""
+    """JSON with sorted keys and two-space indentation, laid out for diffs.
+
+    Objects of scalars and lists of scalars stay on one line; a numeric array of two or more
+    dimensions is written one line per outermost index (one output feature of ``weights``), so a
+    changed weight shows as one changed line.
+    """
     pad = "  " * (indent + 1)
     if isinstance(value, dict):
         if not any(isinstance(v, (dict, list)) for v in value.values()):
-            return "{" + ", ".join(f"{json.dumps(k)}: {json.dumps(value[k])}" for k in sorted(value)) + "}"
+            return json.dumps(value, sort_keys=True)
         items = [f"{pad}{json.dumps(k)}: {_dump(value[k], indent + 1)}" for k in sorted(value)]
         return "{\n" + ",\n".join(items) + "\n" + "  " * indent + "}"
+    if isinstance(value, np.ndarray):
+        if value.ndim < 2 or value.size == 0:
+            return json.dumps(value.tolist())
+        rows = _array_rows(value)
+        return "[\n" + ",\n".join(pad + row for row in rows) + "\n" + "  " * indent + "]"
     if isinstance(value, list):
         if not any(isinstance(v, (dict, list)) for v in value):
-            return "[" + ", ".join(json.dumps(v) for v in value) + "]"
+            return json.dumps(value)
         items = [pad + _dump(v, indent + 1) for v in value]
         return "[\n" + ",\n".join(items) + "\n" + "  " * indent + "]"
     return json.dumps(value)
+
+
+_INT8_TEXT = np.array([str(i) for i in range(-128, 128)], dtype=object)
+
+
+def _array_rows(array: np.ndarray) -> list:
+    """One compact JSON line per outermost index of an integer array (as json.dumps would write it).
+
+    One format string per row shape keeps this fast: a row of C*k*k numbers is one ``str.format``.
+    """
+    def template(shape) -> str:
+        if not shape:
+            return "{}"
+        inner = template(shape[1:])
+        return "[" + ", ".join([inner] * shape[0]) + "]"
+
+    row_template = template(array.shape[1:])
+    flat = array.reshape(-1)
+    if flat.min() >= -128 and flat.max() <= 127:  # weights, kill bits, zero states: look the text up
+        tokens = _INT8_TEXT[flat.astype(np.int64) + 128].tolist()
+    else:
+        tokens = list(map(str, flat.tolist()))
+    step = array[0].size
+    return [row_template.format(*tokens[i : i + step]) for i in range(0, len(tokens), step)]

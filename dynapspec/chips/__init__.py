@@ -68,7 +68,7 @@ class ChipProfile:
 
 def _read(name: str) -> dict:
     text = resources.files(__name__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when present: faster start
 
 
 @functools.lru_cache(maxsize=None)
