@@ -1,0 +1,78 @@
+"""The samna double itself: it must refuse what samna refuses, or the adapter tests prove nothing."""
+import pytest
+
+from hardware_support import samna  # noqa: F401 - fixture
+
+
+def test_names_mirror_samna_per_chip(samna):
+    assert {"speck2e", "speck2f"} <= set(dir(samna)) and not hasattr(samna, "dynapcnn")
+    assert samna.speck2f.configuration.SpeckConfiguration().cnn_layers[0].__class__.__name__ == "CnnLayerConfig"
+    assert hasattr(samna, "BasicSourceNode_speck2e_event_speck2e_input_event")
+    assert hasattr(samna, "BasicSinkNode_speck2f_event_output_event")
+    samna._double.reset("0.45.0")
+    cfg = samna.dynapcnn.configuration.DynapcnnConfiguration()
+    assert type(cfg.cnn_layers[0]).__name__ == "CNNLayerConfig" and hasattr(cfg.cnn_layers[0], "weights_kill_bit")
+
+
+def test_structs_refuse_unknown_fields_wrong_types_and_out_of_range_values(samna):
+    core = samna.speck2f.configuration.SpeckConfiguration().cnn_layers[0]
+    with pytest.raises(AttributeError):
+        core.weights_kill_bit = [[[[True]]]]  # a DYNAP-CNN field
+    with pytest.raises(AttributeError):
+        core.threshold = 5
+    with pytest.raises(TypeError):
+        core.threshold_high = 1.5
+    with pytest.raises(TypeError):
+        core.monitor_enable = 1
+    with pytest.raises(TypeError):
+        core.threshold_high = 40000  # int16
+    with pytest.raises(TypeError):
+        core.weights = [[[[128]]]]  # int8
+    with pytest.raises(TypeError):
+        core.weights = [[[1]]]  # depth 3, not 4
+    with pytest.raises(TypeError):
+        core.dimensions = {"kernel_size": 3}
+    core.weights = [[[[1, -2]]]]
+    assert core.weights == [[[[1, -2]]]]
+    copy = core.weights
+    copy[0][0][0][0] = 99
+    assert core.weights[0][0][0][0] == 1  # arrays come back as fresh lists
+
+
+def test_events_and_nodes_are_per_chip(samna):
+    source = samna.BasicSourceNode_speck2f_event_input_event()
+    with pytest.raises(TypeError):
+        source.write([samna.speck2e.event.Spike(layer=0)])
+    source.write([samna.speck2f.event.Spike(layer=0, feature=1, x=2, y=3, timestamp=4)])
+
+
+def test_the_validator_refuses_a_destination_of_the_wrong_size(samna):
+    cfg = samna.speck2f.configuration.SpeckConfiguration()
+    a, b = cfg.cnn_layers[0], cfg.cnn_layers[1]
+    a.weights = [[[[1]]]]
+    a.neurons_initial_value = [[[0, 0], [0, 0]]]
+    a.dimensions.input_shape.size.x = a.dimensions.input_shape.size.y = 2
+    a.dimensions.output_shape.size.x = a.dimensions.output_shape.size.y = 2
+    a.threshold_high = 1
+    a.destinations[0].enable = True
+    a.destinations[0].layer = 1
+    b.weights = [[[[1]]]]
+    b.neurons_initial_value = [[[0]]]
+    b.threshold_high = 1
+    ok, text = samna.speck2f.validate_configuration(cfg)  # a delivers 2x2, b takes 1x1
+    assert not ok and "layer 0 destination 0: delivers 2x2 (x, y) but layer 1 expects 1x1" in text
+    a.destinations[0].pooling = 2
+    assert samna.speck2f.validate_configuration(cfg) == (True, "Configuration is valid.")
+
+
+def test_one_process_owns_a_board(samna):
+    info = samna._double.attach("Speck2fDevKit")
+    board = samna.device.open_device(info)
+    assert samna.device.open_device("Speck2fDevKit:0") is board  # reopening gives the same handle
+    assert samna.device.get_unopened_devices() == []
+    samna.device.close_device(board)
+    with pytest.raises(RuntimeError):
+        board.get_model()
+    samna._double.hold(info)
+    with pytest.raises(RuntimeError):
+        samna.device.open_device(info)
