@@ -14,9 +14,10 @@ def devices(
 ) -> None:
     """List attached boards and the --device string for each.
 
+    \b
     Examples:
-      dynapspec devices
-      dynapspec devices --targets
+      dynapspec devices              # DEVICE, BOARD, CHIP, USB, SERIAL, STATUS
+      dynapspec devices --targets    # every target: chip, samna module, board, status
     """
     if targets:
         _print_targets()

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import chips
 from ..config import Config
-from ..errors import Diagnostic, DeviceError, DynapspecError, SpecError, warning
+from ..errors import Diagnostic, DynapspecError, Location, SpecError, warning
 from ..events import CHIP_SPIKE_DTYPE, RunResult, as_events, check_range, split_by_core
 from . import configure, sdk
 from . import monitor as monitors
@@ -95,7 +95,7 @@ class Board:
         try:
             self._model.apply_configuration(samna_config)
         except Exception as exc:
-            raise DeviceError.single("device-rejected", f"{self.device}: applying the configuration failed: {exc}") from None
+            raise sdk.fail("device-rejected", f"applying the configuration failed: {exc}", self.device) from None
         time.sleep(self.settle_s)  # U15: the reference waits 1 s after applying
         chip = effective.chip
         if any(core.leak_enable for core in chip.cnn_layers) or (chip.readout is not None and chip.readout.enable):
@@ -166,8 +166,8 @@ class Board:
             name, f, x, y = wanted[(core, address)]
             out[name][f, x, y] = value
         if len(self._values) < len(wanted):
-            raise DeviceError.single("device-lost", f"{self.device}: {len(wanted) - len(self._values)} neuron reads "
-                                     f"unanswered after {timeout_s:g} s")
+            raise sdk.fail("device-lost", f"{len(wanted) - len(self._values)} neuron reads unanswered after "
+                           f"{timeout_s:g} s", self.device)
         return out
 
     def run(self, events=None, monitor: monitors.Monitor = None, duration_s: Optional[float] = None,
@@ -208,8 +208,9 @@ class Board:
                 elif now - last_news >= quiet_s:
                     break
                 elif now - start > last_s + timeout_s:
-                    self.warnings.append(warning("run-not-quiet", f"{self.device}: still spiking {timeout_s:g} s after "
-                                                 "the input ended; stopped recording (give --duration to bound the run)"))
+                    self.warnings.append(warning("run-not-quiet", f"still spiking {timeout_s:g} s after the input "
+                                                 "ended; stopped recording (give --duration to bound the run)",
+                                                 Location(self.device)))
                     break
             self._timestamps(False)
         result = self._result(time.monotonic() - start)
@@ -249,12 +250,12 @@ class Board:
 
     def _open_or_fail(self) -> None:
         if self._closed:
-            raise DeviceError.single("device-lost", f"{self.device} is closed")
+            raise sdk.fail("device-lost", "the board is closed", self.device)
 
     def _require_config(self) -> Config:
         self._open_or_fail()
         if self._config is None:
-            raise DeviceError.single("device-rejected", f"{self.device}: apply a configuration first")
+            raise sdk.fail("device-rejected", "apply a configuration first", self.device)
         return self._config
 
     @contextlib.contextmanager
@@ -266,8 +267,8 @@ class Board:
             raise
         except Exception as exc:
             self.close()
-            raise DeviceError.single("device-lost", f"{self.device}: {what} failed ({type(exc).__name__}: {exc}); "
-                                     "is the board still plugged in?") from None
+            raise sdk.fail("device-lost", f"{what} failed ({type(exc).__name__}: {exc}); is the board still "
+                           "plugged in?", self.device) from None
 
     def _host_events(self, config: Config, events) -> np.ndarray:
         array = as_events(events, config.header.input.kind)
@@ -352,27 +353,26 @@ def check_target(config: Config, target: Optional[str], device: str) -> None:
     """The board must carry the chip the configuration was compiled for (any board of that chip)."""
     wanted = chips.profile(config.header.target)
     if target is None:
-        raise DeviceError.single("target-mismatch", f"{device} is not a board dynapspec has a profile for")
+        raise sdk.fail("target-mismatch", "not a board dynapspec has a profile for", device)
     chip = chips.profile(target).chip
     if chip != wanted.chip:
-        raise DeviceError.single(
-            "target-mismatch", f"{config.header.name} was compiled for {config.header.target} ({wanted.chip}); "
-            f"{device} is a {chip} board: recompile with --target {target}")
+        raise sdk.fail("target-mismatch", f"{config.header.name} was compiled for {config.header.target} "
+                       f"({wanted.chip}); this is a {chip} board: recompile with --target {target}", device)
 
 
 def open_board(samna: Any, attached: Attached, **options) -> Board:
     """Open ``attached`` and wrap it; ``device-busy`` when another process holds it."""
     if attached.target is None:
-        raise DeviceError.single("target-mismatch", f"{attached.device} is a {attached.device_type_name}, "
-                                 "which dynapspec has no profile for")
+        raise sdk.fail("target-mismatch", f"a {attached.device_type_name}, which dynapspec has no profile for",
+                       attached.device)
     sdk.chip_module(samna, chips.profile(attached.target).samna_module, attached.target)
     if not attached.available:
-        raise DeviceError.single("device-busy", f"{attached.device} is already open (samna lets one process hold a "
-                                 "board); close the other program or notebook using it")
+        raise sdk.fail("device-busy", "already open (samna lets one process hold a board); close the other "
+                       "program or notebook using it", attached.device)
     try:
         handle = samna.device.open_device(attached.info)
     except Exception as exc:
-        raise DeviceError.single("device-busy", f"{attached.device} could not be opened ({exc})") from None
+        raise sdk.fail("device-busy", f"could not be opened ({exc})", attached.device) from None
     try:
         return Board(samna, attached, handle, **options)
     except BaseException:

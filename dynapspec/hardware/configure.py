@@ -17,7 +17,6 @@ import numpy as np
 
 from ..chips import ChipProfile
 from ..config import Config
-from ..errors import DeviceError
 from . import sdk
 
 
@@ -25,7 +24,7 @@ def to_samna(chip_module: Any, config: Config, profile: ChipProfile) -> Any:
     """A validated samna configuration object for ``config``; raises ``DeviceError``."""
     cls = getattr(chip_module.configuration, profile.configuration_class, None)
     if cls is None:
-        raise DeviceError.single("samna-version", f"samna has no {profile.samna_module}.configuration."
+        raise sdk.fail("samna-version", f"samna has no {profile.samna_module}.configuration."
                                  f"{profile.configuration_class}")
     cfg = cls()
     dvs = cfg.dvs_layer
@@ -48,7 +47,7 @@ def to_samna(chip_module: Any, config: Config, profile: ChipProfile) -> Any:
     problems = _read_back(cfg, config, used)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise DeviceError.single("samna-version", f"samna did not keep what was written: {problems[0]}{more}")
+        raise sdk.fail("samna-version", f"samna did not keep what was written: {problems[0]}{more}")
     validate(chip_module, cfg)
     return cfg
 
@@ -63,7 +62,7 @@ def validate(chip_module: Any, cfg: Any) -> None:
     ok, text = verdict if isinstance(verdict, tuple) else (bool(verdict), "")
     if not ok:
         lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-        raise DeviceError.single("device-rejected", "samna rejected the configuration: " + ("; ".join(lines) or "no reason given"))
+        raise sdk.fail("device-rejected", "samna rejected the configuration: " + ("; ".join(lines) or "no reason given"))
 
 
 # ---------------------------------------------------------------- writing
@@ -79,7 +78,7 @@ def _write(obj: Any, value: Any, path: str) -> None:
 
 def _put(obj: Any, name: str, item: Any, path: str) -> None:
     if not hasattr(obj, name):
-        raise DeviceError.single("samna-version", f"samna's {type(obj).__name__} has no field '{name}' ({path})")
+        raise sdk.fail("samna-version", f"samna's {type(obj).__name__} has no field '{name}' ({path})")
     if dataclasses.is_dataclass(item):
         sub = getattr(obj, name)
         _write(sub, item, path)
@@ -87,7 +86,7 @@ def _put(obj: Any, name: str, item: Any, path: str) -> None:
     elif isinstance(item, tuple):  # fixed slots of structs: destinations
         subs = getattr(obj, name)
         if len(subs) != len(item):
-            raise DeviceError.single("samna-version", f"samna has {len(subs)} slots for {path}, the document {len(item)}")
+            raise sdk.fail("samna-version", f"samna has {len(subs)} slots for {path}, the document {len(item)}")
         for i, (sub, part) in enumerate(zip(subs, item)):
             _write(sub, part, f"{path}[{i}]")
         _store(obj, name, subs, path, whole=True)
@@ -107,9 +106,9 @@ def _store(obj: Any, name: str, value: Any, path: str, whole: bool = False) -> N
         setattr(obj, name, value)
     except AttributeError:
         if not whole:  # a read-only struct member was filled in place; the read-back confirms it
-            raise DeviceError.single("samna-version", f"samna does not let {path} be set") from None
+            raise sdk.fail("samna-version", f"samna does not let {path} be set") from None
     except (TypeError, ValueError) as exc:
-        raise DeviceError.single("device-rejected", f"samna refused {path} = {_short(value)}: {exc}") from None
+        raise sdk.fail("device-rejected", f"samna refused {path} = {_short(value)}: {exc}") from None
 
 
 def _quiet_input_echo(cfg: Any) -> None:

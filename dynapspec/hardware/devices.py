@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from .. import chips
-from ..errors import DeviceError
 from . import sdk
 
 
@@ -39,8 +38,9 @@ def parse(device: str) -> Tuple[str, int]:
     """``"speck2fdevkit:1"`` -> ``("speck2fdevkit", 1)``; ``name`` alone means index 0."""
     name, sep, index = device.strip().partition(":")
     if not name or (sep and not index.isdigit()):
-        raise DeviceError.single(
-            "device-string", f"device {device!r} is not name[:index], e.g. speck2fdevkit:0 (`dynapspec devices` lists them)"
+        raise sdk.fail(
+            "device-string", f"{device!r} is not name[:index], e.g. speck2fdevkit:0 (`dynapspec devices` lists them)",
+            "--device",
         )
     return name, int(index) if sep else 0
 
@@ -60,7 +60,7 @@ def attached(samna: Any) -> List[Attached]:
             everything = list(device_module.get_unopened_devices()) + list(device_module.get_opened_devices())
         free = {_key(info) for info in device_module.get_unopened_devices()}
     except Exception as exc:  # USB trouble inside samna
-        raise DeviceError.single("device-not-found", f"samna could not list the attached boards: {exc}") from None
+        raise sdk.fail("device-not-found", f"samna could not list the attached boards: {exc}") from None
     everything.sort(key=lambda info: (info.device_type_name, int(info.usb_bus_number), int(info.usb_device_address)))
     boards, seen = [], {}
     for info in everything:
@@ -97,7 +97,7 @@ def resolve(samna: Any, device: str) -> Attached:
     else:
         what = f"no {name} board is attached"
     listing = ", ".join(b.device for b in boards) or "none"
-    raise DeviceError.single("device-not-found", f"{device}: {what}; attached: {listing}")
+    raise sdk.fail("device-not-found", f"{what}; attached: {listing}", device)
 
 
 def find(samna: Any, target: str) -> Optional[Attached]:

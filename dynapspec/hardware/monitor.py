@@ -10,7 +10,7 @@ import dataclasses
 from typing import Dict, List, Sequence, Tuple, Union
 
 from ..config import Config
-from ..errors import Diagnostic, SpecError, warning
+from ..errors import Diagnostic, Location, SpecError, warning
 from ..events import DVS_CORE, DVS_NAME
 
 Monitor = Union[None, str, Sequence[str]]
@@ -68,7 +68,8 @@ def notes(config: Config, names: Sequence[str]) -> List[Diagnostic]:
         for dest in pooled:
             out.append(warning("monitor-pooled", f"{record.name}: monitored spikes are in its own coordinates, before "
                                f"the {dest.pooling}x{dest.pooling} pooling on the way to "
-                               f"{targets.get(dest.layer, f'core {dest.layer}')}"))
+                               f"{targets.get(dest.layer, f'core {dest.layer}')}",
+                               Location(config.header.spec_file, record.spec_line, layer=record.name)))
     if DVS_NAME in names and config.header.input.source == "host":
         out.append(warning("monitor-dvs-sensor", "monitoring the DVS layer lets the on-die sensor's events in "
                            "alongside the events you send (samna sets pass_sensor_events)"))

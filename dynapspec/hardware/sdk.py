@@ -14,7 +14,7 @@ from typing import Any, Sequence, Tuple
 
 import yaml
 
-from ..errors import DeviceError, warning
+from ..errors import DeviceError, Location, warning
 
 log = logging.getLogger("dynapspec.hardware")
 
@@ -27,14 +27,19 @@ def facts() -> dict:
     return yaml.safe_load(resources.files(__package__).joinpath("samna.yaml").read_text(encoding="utf-8"))
 
 
+def fail(code: str, message: str, where: str = "samna") -> DeviceError:
+    """A one-line device error located at a board (its --device string) or at samna itself."""
+    return DeviceError.single(code, message, Location(where))
+
+
 def load() -> Any:
     """Import samna, or raise ``samna-missing`` with the install hint."""
     try:
         import samna  # noqa: PLC0415 - the one lazy import of the vendor SDK
     except ImportError:
-        raise DeviceError.single("samna-missing", f"samna is not installed; install it with: {INSTALL_HINT}") from None
+        raise fail("samna-missing", f"samna is not installed; install it with: {INSTALL_HINT}") from None
     except Exception as exc:  # the installer stub fails in many ways (no network, pip errors)
-        raise DeviceError.single(
+        raise fail(
             "samna-missing", f"importing samna failed ({type(exc).__name__}: {exc}); reinstall it with: {INSTALL_HINT}"
         ) from None
     return samna
@@ -66,7 +71,7 @@ def chip_module(samna: Any, module: str, target: str) -> Any:
         return found
     removed = facts()["removed"].get(module)
     hint = f"; it was removed in samna {removed}: install samna < {removed} for {target}" if removed else ""
-    raise DeviceError.single("samna-version", f"samna {version(samna)} has no '{module}' module{hint}")
+    raise fail("samna-version", f"samna {version(samna)} has no '{module}' module{hint}")
 
 
 def call(obj: Any, names: Sequence[str], *args, **kwargs) -> Any:
@@ -75,7 +80,7 @@ def call(obj: Any, names: Sequence[str], *args, **kwargs) -> Any:
         method = getattr(obj, name, None)
         if method is not None:
             return method(*args, **kwargs)
-    raise DeviceError.single(
+    raise fail(
         "samna-version", f"samna's {type(obj).__name__} has none of {', '.join(names)}; this samna is not supported"
     )
 
@@ -89,5 +94,5 @@ def node(samna: Any, chip: str, side: str) -> Any:
     name = facts()["nodes"][chip][side]
     cls = getattr(samna, name, None)
     if cls is None:
-        raise DeviceError.single("samna-version", f"samna {version(samna)} has no {name}")
+        raise fail("samna-version", f"samna {version(samna)} has no {name}")
     return cls()
