@@ -157,3 +157,12 @@ def test_samna_failing_to_list_boards_is_a_clean_error(samna, monkeypatch):
         hw.boards()
     assert code(info) == "device-not-found" and "libusb: access denied" in str(info.value)
     assert hw.find_board(small()) is None
+
+
+def test_the_samna_version_is_logged_when_a_board_opens(samna, caplog):
+    import logging
+
+    samna._double.attach("Speck2fDevKit")
+    with caplog.at_level(logging.INFO, logger="dynapspec.hardware"):
+        hw.open("speck2fdevkit", settle_s=0).close()
+    assert "speck2fdevkit:0: samna 0.48.5" in caplog.text

@@ -55,7 +55,6 @@ def deploy(config: Config, device: str, events=None, monitor=None, duration_s: O
     ``DeviceError`` (exit status 3) with the board closed.
     """
     samna = sdk.load()
-    sdk.log.info("samna %s", sdk.version(samna))
     target = resolve(samna, device)
     check_target(config, target.target, target.device)
     board = open_board(samna, target, settle_s=settle_s)

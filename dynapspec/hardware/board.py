@@ -37,6 +37,7 @@ class Board:
         self.settle_s = settle_s
         self.slow_clock_hz = slow_clock_hz if slow_clock_hz is not None else sdk.facts()["slow_clock_hz"]
         self.warnings: List[Diagnostic] = sdk.version_warnings(samna)
+        sdk.log.info("%s: samna %s", self.device, sdk.version(samna))
         self._samna, self._handle = samna, handle
         self._chip = sdk.chip_module(samna, self.profile.samna_module, attached.target)
         self._closed = False
