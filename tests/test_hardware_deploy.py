@@ -361,3 +361,13 @@ def test_neuron_states_are_read_back_like_the_simulator_reports_them(samna):
     assert result.states["conv"].shape == (3, 10, 6)
     assert all(np.array_equal(result.states[k], expected[k]) for k in expected)
     assert np.any(expected["conv"] != 0)
+
+
+def test_a_host_input_network_without_events_or_duration_is_refused(samna):
+    attach(samna)
+    with pytest.raises(SpecError) as info:
+        hw.deploy(small(), "speck2fdevkit", None, **FAST)
+    assert info.value.diagnostics[0].code == "events-format" and "--input" in str(info.value)
+    assert closed_once(samna)
+    result = hw.deploy(small(), "speck2fdevkit", None, duration_s=0.05, **FAST)
+    assert result.input_count == 0 and len(result.output) == 0

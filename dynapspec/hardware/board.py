@@ -184,7 +184,10 @@ class Board:
         config = self._require_config()
         array = self._host_events(config, events) if events is not None else None
         payload = self._to_samna(config, array) if array is not None else []
-        if duration_s is None and array is None and config.header.input.source == "sensor":
+        if duration_s is None and array is None:
+            if config.header.input.source != "sensor":
+                raise SpecError.single("events-format", f"{config.header.name} takes its input from the host: give "
+                                       "events to play (--input events.h5), or a duration to record without input")
             duration_s = SENSOR_RUN_S
         last_s = float(array["t"][-1]) / 1e6 if array is not None and len(array) else 0.0
         poll_s = min(0.1, quiet_s)
