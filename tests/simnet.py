@@ -22,10 +22,8 @@ from dynapspec.config import (
     IOShape,
     LayerRecord,
     Memory,
-    Mirror,
     Vec2,
 )
-from dynapspec.events import dvs_events
 
 
 def core(

@@ -5,7 +5,6 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from dynapspec.errors import Location
 from dynapspec.spec.model import (
     XY,
     Conv,

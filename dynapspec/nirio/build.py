@@ -355,7 +355,7 @@ class _Builder:
         if spike.r != 1.0:
             weight = np.asarray(weight, dtype=np.float64) * spike.r
         shift = 0
-        for (syn_name, src, steps), d in zip(sources, delivered):
+        for (_, src, steps), d in zip(sources, delivered):
             fs = shift if stacked else None
             if position[src] < 0:  # the Input: its pooling, if any, is the DVS layer's
                 self.input_paths.append((position[n], names[n], steps, fs))
