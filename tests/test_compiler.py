@@ -383,3 +383,46 @@ def test_pool_remainder_warns():
     spec = make_spec((1, 9, 9), [conv("a", 1, 1, np.ones((1, 1, 1, 1)), pool=2), conv("b", 1, 1, np.ones((1, 1, 1, 1)))])
     warnings = compile_spec(spec).warnings
     assert "pool-remainder" in [w.code for w in warnings]
+
+
+def test_u03_fan_in_sizes_are_compared_after_pooling():
+    # a 8x8 map pooled by 2 meets a 4x4 map: equal after pooling, so the merge is legal
+    spec = make_spec((1, 8, 8), [
+        conv("a", 2, 1, rand(2, 1, 1, 1), to=[("b", None), ("c", None)]),
+        conv("b", 2, 1, rand(2, 2, 1, 1), to=["c"]),
+        conv("c", 2, 1, rand(2, 4, 1, 1)),
+    ])
+    spec = _with_edge_pool(spec, "a", "c", 2)
+    spec = _with_edge_pool(spec, "b", "c", 2)
+    assert compile_spec(spec).network.layer("c").input_shape == (4, 4, 4)
+
+
+def _with_edge_pool(spec, source, target, factor):
+    from dataclasses import replace as dc_replace
+
+    from dynapspec.spec.model import PoolStep
+
+    layers = []
+    for layer in spec.layers:
+        if layer.name == source:
+            edges = tuple(dc_replace(e, pool=(PoolStep(factor, "sum"),)) if e.target == target else e for e in layer.edges)
+            layer = dc_replace(layer, edges=edges)
+        layers.append(layer)
+    return dc_replace(spec, layers=tuple(layers))
+
+
+def test_u05_feature_shift_must_keep_features_below_1024():
+    spec = make_spec((1, 4, 4), [conv("a", 8, 1, rand(8, 1, 1, 1), to=[("b", 1020)]), conv("b", 2, 1, rand(2, 1028, 1, 1))])
+    with pytest.raises(SpecError) as info:
+        compile_spec(spec)
+    (diag,) = info.value.diagnostics
+    assert diag.code == "feature-shift-range" and "[1020, 1028)" in diag.message and "0..1023" in diag.message
+
+
+def test_u10_thresholds_must_stay_in_the_documented_ranges():
+    # a low threshold so close to zero that it rounds to 0 at this layer's scale
+    spec = make_spec((1, 2, 2), [conv("a", 1, 1, np.full((1, 1, 1, 1), 1.0), threshold=1.0, low=-1e-4)])
+    with pytest.raises(SpecError) as info:
+        compile_spec(spec)
+    (diag,) = info.value.diagnostics
+    assert diag.code == "quant-threshold" and "-32768..-1" in diag.message
