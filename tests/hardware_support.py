@@ -77,6 +77,14 @@ def branchy(target="speck2fdevkit"):
     ], target=target)).config
 
 
+def skip_merge(target="speck2fdevkit"):
+    """The input feeds a layer and, as a skip connection, the merge behind it (host spikes at a shift)."""
+    return compile_spec(make_spec((2, 8, 8), [
+        conv("a", 3, 3, rand(3, 2, 3, 3) + 0.2, padding=1, to=["cat"]),
+        conv("cat", 4, 3, rand(4, 5, 3, 3) + 0.2, padding=1),
+    ], input_to=["a", "cat"], target=target)).config
+
+
 def nine_cores(target="speck2fdevkit"):
     p2 = [(2, "avg")]
     return compile_spec(make_spec((2, 64, 64), [

@@ -9,10 +9,10 @@ import dynapspec.hardware as hw
 from dynapspec.errors import DeviceError, SpecError
 from dynapspec.sim import Simulator
 
-from hardware_support import branchy, dvs, dvs_net, lenet, samna, small, spikes  # noqa: F401 - fixture
+from hardware_support import branchy, dvs, dvs_net, lenet, samna, skip_merge, small, spikes  # noqa: F401 - fixture
 
 FAST = dict(quiet_s=0.02, settle_s=0)
-NETS = {"small": small, "branchy": branchy, "lenet": lenet}
+NETS = {"small": small, "branchy": branchy, "lenet": lenet, "skip_merge": skip_merge}
 
 
 def same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -371,3 +371,4 @@ def test_a_host_input_network_without_events_or_duration_is_refused(samna):
     assert closed_once(samna)
     result = hw.deploy(small(), "speck2fdevkit", None, duration_s=0.05, **FAST)
     assert result.input_count == 0 and len(result.output) == 0
+

@@ -163,3 +163,29 @@ def test_compiled_dvs_spec_matches_reference(tmp_path):
     out, counts = simnet.Reference(cfg).run(events, {cfg.core_of("conv1")}, monitor_dvs=True)
     assert simnet.rows(result) == out
     assert 0 < result.spike_counts["dvs"] < 400 and result.spike_counts["conv1"] > 0
+
+
+def test_host_spikes_into_a_concatenating_merge_fill_its_first_features():
+    """A skip connection: the input feeds `a` and `cat`; `a` feeds `cat` too, behind the input (features 2..4)."""
+    from specfactory import conv, make_spec, rand
+
+    from dynapspec.compiler import compile_spec
+
+    spec = make_spec((2, 8, 8), [
+        conv("a", 3, 3, rand(3, 2, 3, 3, seed=1) + 0.2, padding=1, to=["cat"]),
+        conv("cat", 4, 3, rand(4, 5, 3, 3, seed=2) + 0.2, padding=1),
+    ], input_to=["a", "cat"])
+    cfg = compile_spec(spec).config
+    assert cfg.chip.cnn_layers[cfg.core_of("a")].destinations[0].feature_shift == 2
+    rng = np.random.default_rng(3)
+    events = spike_events(np.arange(300), rng.integers(0, 2, 300), rng.integers(0, 8, 300), rng.integers(0, 8, 300))
+    result = Simulator(cfg).run(events, "all")
+    out, _ = simnet.Reference(cfg).run(events, {cfg.core_of("a"), cfg.core_of("cat")})
+    assert simnet.rows(result) == out and result.spike_counts["cat"] > 0
+
+
+def test_input_wider_than_its_core_is_refused():
+    cfg = simnet.config({0: simnet.core(np.ones((1, 1, 1, 1), dtype=np.int64), (4, 4))}, input_shape=(2, 4, 4))
+    with pytest.raises(SpecError) as info:
+        Simulator(cfg)
+    assert "sends (C, H, W) = (2, 4, 4) into core 0, whose input is (1, 4, 4)" in str(info.value)

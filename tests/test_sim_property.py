@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import simnet
-from dynapspec.events import spike_events
+from dynapspec.config import Mirror
+from dynapspec.events import dvs_events, spike_events
 from dynapspec.sim import Simulator
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -78,7 +79,7 @@ def networks(draw, dvs=False):
     on, off = (draw(st.booleans()), draw(st.booleans())) if c == 1 else (True, True)
     layer = simnet.dvs_layer(
         to=(0,), pooling=pool, origin=origin, cut=simnet.Vec2(origin.x + roi_w - 1, origin.y + roi_h - 1),
-        merge=c == 1, on_channel=on, off_channel=off, mirror=simnet.Mirror(draw(st.booleans()), draw(st.booleans())),
+        merge=c == 1, on_channel=on, off_channel=off, mirror=Mirror(draw(st.booleans()), draw(st.booleans())),
         mirror_diagonal=diagonal, monitor_enable=draw(st.booleans()),
     )
     return simnet.config(cores, dvs=layer, input_shape=(2, pool.y * (origin.y + roi_h) + 1, pool.x * (origin.x + roi_w) + 1))
@@ -90,7 +91,7 @@ def random_events(data, cfg, count):
     rng = np.random.default_rng(seed)
     t = np.sort(rng.integers(0, 50, count))
     if cfg.header.input.kind == "dvs":
-        return simnet.dvs_events(rng.integers(0, w, count), rng.integers(0, h, count), t, rng.integers(0, 2, count))
+        return dvs_events(rng.integers(0, w, count), rng.integers(0, h, count), t, rng.integers(0, 2, count))
     return spike_events(t, rng.integers(0, c, count), rng.integers(0, w, count), rng.integers(0, h, count))
 
 
@@ -147,7 +148,8 @@ import sys, numpy as np
 sys.path.insert(0, {tests!r})
 import simnet
 from dynapspec.sim import Simulator, COMPILED
-from dynapspec.events import spike_events
+from dynapspec.config import Mirror
+from dynapspec.events import dvs_events, spike_events
 assert not COMPILED
 rng = np.random.default_rng(5)
 cfg = simnet.config({{

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import simnet
-from dynapspec.events import spike_events
+from dynapspec.config import Mirror
+from dynapspec.events import dvs_events, spike_events
 from dynapspec.sim import Simulator
 
 
@@ -161,11 +162,11 @@ def test_input_order_is_file_order_for_equal_timestamps():
 @pytest.mark.parametrize("merge", [True, False])
 def test_dvs_pool_crop_mirror_merge_u06_u07_u08(merge):
     dvs = simnet.dvs_layer(to=(0,), pooling=simnet.Vec2(2, 2), origin=simnet.Vec2(1, 2), cut=simnet.Vec2(4, 5),
-                           merge=merge, mirror=simnet.Mirror(x=True), monitor_enable=True)
+                           merge=merge, mirror=Mirror(x=True), monitor_enable=True)
     channels = 1 if merge else 2
     core = simnet.core(np.eye(channels, dtype=np.int64).reshape(channels, channels, 1, 1), input_xy=(4, 4))
     cfg = simnet.config({0: core}, dvs=dvs, input_shape=(2, 16, 16))
-    events = simnet.dvs_events(x=[7, 1, 9], y=[9, 9, 4], t=[0, 1, 2], p=[0, 1, 1])
+    events = dvs_events(x=[7, 1, 9], y=[9, 9, 4], t=[0, 1, 2], p=[0, 1, 1])
     result = Simulator(cfg).run(events)
     # (7, 9) -> pooled (3, 4) -> ROI (2, 2) -> mirror x in width 4 -> (1, 2)
     # (1, 9) -> pooled (0, 4): left of origin.x = 1, dropped
@@ -177,15 +178,15 @@ def test_dvs_pool_crop_mirror_merge_u06_u07_u08(merge):
 
 
 def test_dvs_mirror_happens_before_diagonal_swap_u06():
-    dvs = simnet.dvs_layer(to=(0,), cut=simnet.Vec2(3, 1), mirror=simnet.Mirror(x=True), mirror_diagonal=True)
+    dvs = simnet.dvs_layer(to=(0,), cut=simnet.Vec2(3, 1), mirror=Mirror(x=True), mirror_diagonal=True)
     core = simnet.core(np.eye(2, dtype=np.int64).reshape(2, 2, 1, 1), input_xy=(2, 4))  # W=2, H=4 after the swap
     cfg = simnet.config({0: core}, dvs=dvs, input_shape=(2, 8, 8))
-    result = Simulator(cfg).run(simnet.dvs_events(x=[0], y=[1], t=[0], p=[1]))
+    result = Simulator(cfg).run(dvs_events(x=[0], y=[1], t=[0], p=[1]))
     assert result.layers["L0"].tolist() == [(0, 1, 1, 3)]  # mirror x: (3, 1); swap: (1, 3)
 
 
 def test_dvs_polarity_selection_with_merge_on_is_p1_u08():
     dvs = simnet.dvs_layer(to=(0,), cut=simnet.Vec2(1, 1), merge=True, on_channel=False)
     cfg = simnet.config({0: simnet.core(w1x1(1), input_xy=(2, 2))}, dvs=dvs, input_shape=(2, 2, 2))
-    result = Simulator(cfg).run(simnet.dvs_events(x=[0, 1], y=[0, 1], t=[0, 1], p=[1, 0]))
+    result = Simulator(cfg).run(dvs_events(x=[0, 1], y=[0, 1], t=[0, 1], p=[1, 0]))
     assert result.layers["L0"].tolist() == [(1, 0, 1, 1)]  # only the OFF event (p = 0) passes

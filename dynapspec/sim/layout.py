@@ -82,7 +82,8 @@ def build_tables(config: Config, source: str = "<config>") -> Tables:
     _check_acyclic(dest, used, source)
     for record in config.header.layers:
         _check_target(record.core, used, f"header.layers[{record.name}].core", source)
-    # what enters a core from the host or the DVS layer must fit its input exactly
+    # what enters a core from the host or the DVS layer has its x/y size and fills features from 0
+    # (a merge may stack other layers' features behind it)
     if config.header.input.kind == "spikes":
         feeds = [(n, tuple(config.header.input.shape), "header.input") for n in config.header.input.cores]
     else:
@@ -95,9 +96,10 @@ def build_tables(config: Config, source: str = "<config>") -> Tables:
         ]
     for n, shape, where in feeds:
         _check_target(n, used, where, source)
-        core_input = (dims[n, C], dims[n, H_IN], dims[n, W_IN])
-        if tuple(int(v) for v in shape) != core_input:
-            _fail(f"sends (C, H, W) = {tuple(shape)} into core {n}, whose input is {core_input}", where, source)
+        channels, height, width = (int(v) for v in shape)
+        core_input = (int(dims[n, C]), int(dims[n, H_IN]), int(dims[n, W_IN]))
+        if (height, width) != core_input[1:] or channels > core_input[0]:
+            _fail(f"sends (C, H, W) = {(channels, height, width)} into core {n}, whose input is {core_input}", where, source)
     return Tables(
         used=used,
         dims=dims,
