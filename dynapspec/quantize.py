@@ -144,12 +144,12 @@ def _post_checks(layer: ChipLayer, errors: list, warnings: list) -> None:
                 layer.location,
             )
         )
-    strongest = int(np.abs(layer.weight).max())
+    strongest = int(layer.weight.max())  # only excitatory weights can carry a neuron past its threshold
     if strongest >= layer.threshold_high >= 1:
         warnings.append(
             warning(
                 "weight-above-threshold",
-                f"{layer.name}: |weight| up to {strongest} >= threshold_high {layer.threshold_high}; one input event "
+                f"{layer.name}: weights up to {strongest} >= threshold_high {layer.threshold_high}; one input event "
                 "fires a neuron at most once on the chip, so it loses the excess",
                 layer.location,
             )

@@ -426,3 +426,13 @@ def test_u10_thresholds_must_stay_in_the_documented_ranges():
         compile_spec(spec)
     (diag,) = info.value.diagnostics
     assert diag.code == "quant-threshold" and "-32768..-1" in diag.message
+
+
+def test_weight_above_threshold_warns_only_for_excitatory_weights():
+    inhibitory = np.array([-100.0, 5.0]).reshape(2, 1, 1, 1)
+    spec = make_spec((1, 2, 2), [conv("a", 2, 1, inhibitory, quantize=False, threshold=10)])
+    assert "weight-above-threshold" not in [w.code for w in compile_spec(spec).warnings]
+    excitatory = np.array([-1.0, 12.0]).reshape(2, 1, 1, 1)
+    spec = make_spec((1, 2, 2), [conv("a", 2, 1, excitatory, quantize=False, threshold=10)])
+    (warn,) = [w for w in compile_spec(spec).warnings if w.code == "weight-above-threshold"]
+    assert "weights up to 12 >= threshold_high 10" in warn.message
