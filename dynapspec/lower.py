@@ -81,6 +81,8 @@ class _Lowering:
         if order is None:
             return None
         entry, entry_shape = self._lower_input()
+        if self.diagnostics:
+            return None  # every layer's shape depends on the input's
         arrivals: Dict[str, List[_Arrival]] = {layer.name: [] for layer in spec.layers}
         reachable = set(entry.targets)
         for edge in self._input_edges():
@@ -108,6 +110,13 @@ class _Lowering:
                 continue
             layers.append(lowered)
             F, OH, OW = lowered.output_shape
+            if lowered.monitor and any(_product(edge.pool) > 1 for edge in layer.edges):
+                self.warnings.append(warning(
+                    "monitor-pooled",
+                    f"{layer.name} is monitored and pools on its way out: the host sees its spikes in its own "
+                    f"{OH}x{OW} coordinates, before pooling (U16)",
+                    self._at(layer.path, layer.name),
+                ))
             for edge in layer.edges:
                 reachable.add(edge.target)
                 pooled = self._edge_pooling(layer, edge)
@@ -462,6 +471,13 @@ class _Lowering:
             )
             out.append(replace(layer, routes=routes))
         return out
+
+
+def _product(steps) -> int:
+    factor = 1
+    for step in steps:
+        factor *= step.factor
+    return factor
 
 
 def _dense_as_conv(weight: np.ndarray, C: int, H: int, W: int, order: str) -> np.ndarray:

@@ -91,11 +91,19 @@ def _quantize_layer(layer: ChipLayer, errors: list, warnings: list):
             warning(
                 "quant-zero-weights",
                 f"{layer.name}: {vanished} of {int(np.count_nonzero(nonzero))} non-zero weights round to 0 at scale "
-                f"{scale:.6g} (8-bit weights); the largest weight sets the step",
+                f"{scale:.6g} (8-bit weights); " + _scale_reason(layer),
                 layer.location,
             )
         )
     return replace(layer, weight=weight.astype(np.int64), threshold_high=high, threshold_low=low, scale=float(scale))
+
+
+def _scale_reason(layer: ChipLayer) -> str:
+    """Which tensor set the layer's scale, and what would give small weights more resolution."""
+    thresholds = [layer.threshold_high] if layer.threshold_low is None else [layer.threshold_low, layer.threshold_high]
+    if tensor_scale(np.array(thresholds), STATE_BITS) < tensor_scale(layer.weight, WEIGHT_BITS):
+        return "the thresholds set the step (16-bit range); smaller thresholds relative to the weights give it more resolution"
+    return "the largest weight sets the step; a narrower weight distribution gives small weights more resolution"
 
 
 def _check_integer_layer(layer: ChipLayer, errors: list):

@@ -436,3 +436,30 @@ def test_weight_above_threshold_warns_only_for_excitatory_weights():
     spec = make_spec((1, 2, 2), [conv("a", 2, 1, excitatory, quantize=False, threshold=10)])
     (warn,) = [w for w in compile_spec(spec).warnings if w.code == "weight-above-threshold"]
     assert "weights up to 12 >= threshold_high 10" in warn.message
+
+
+def test_a_bad_dvs_crop_is_one_error_not_a_cascade():
+    spec = make_spec(None, [conv("c", 4, 1, rand(4, 2, 1, 1))], dvs=_dvs(pool=(1, 1), origin=(10, 0), cut=(5, 127)))
+    with pytest.raises(SpecError) as info:
+        compile_spec(spec)
+    assert [d.code for d in info.value.diagnostics] == ["dvs-config"]
+
+
+def test_monitoring_a_pooling_layer_warns_at_compile_time():
+    spec = make_spec((1, 8, 8), [conv("a", 1, 1, np.ones((1, 1, 1, 1)), pool=2, monitor=True), conv("b", 1, 1, np.ones((1, 1, 1, 1)))])
+    (warn,) = [w for w in compile_spec(spec).warnings if w.code == "monitor-pooled"]
+    assert "8x8 coordinates, before pooling" in warn.message
+
+
+def test_zero_weight_warning_says_what_set_the_scale():
+    # one big weight sets the step: the small ones vanish
+    w = np.array([1.0] + [0.001] * 7).reshape(8, 1, 1, 1)
+    spec = make_spec((1, 2, 2), [conv("a", 8, 1, w, threshold=1.0)])
+    (warn,) = [w for w in compile_spec(spec).warnings if w.code == "quant-zero-weights"]
+    assert "the largest weight sets the step" in warn.message
+    # a huge threshold range sets the step
+    w = np.full((8, 1, 1, 1), 0.001)
+    w[0] = 0.01
+    spec = make_spec((1, 2, 2), [conv("a", 8, 1, w, threshold=100.0, low=-100.0)])
+    (warn,) = [w for w in compile_spec(spec).warnings if w.code == "quant-zero-weights"]
+    assert "the thresholds set the step" in warn.message
