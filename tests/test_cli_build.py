@@ -71,7 +71,11 @@ def test_check_passes_when_current_and_catches_a_one_weight_change(lenet):
     result = invoke("compile", "--check", lenet)
     assert result.exit_code == 1
     assert "error[config-stale]" in result.output
-    assert "(committed)" in result.output and "(compiled)" in result.output
+    lines = [line.strip() for line in result.output.splitlines()]
+    # one element of conv1's weights (samna layout [f][c][x][y]: spec [3, 0, 2, 1] is [3][0][1][2]) and its fingerprint
+    assert any(line.startswith("chip.cnn_layers[0].weights: ") and " of 500 values differ" in line for line in lines), result.output
+    assert any(line.startswith("header.weights_sha256./conv1/weight: ") for line in lines), result.output
+    assert max(len(line) for line in lines[1:]) < 200  # after the headline, one short line per difference
     assert lenet.with_name("net.config.json").read_bytes() == before  # --check writes nothing
 
 

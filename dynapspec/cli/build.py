@@ -82,7 +82,7 @@ def compile_cmd(
         if committed != text:
             raise SpecError.single(
                 "config-stale",
-                f"{out} is not what {spec} compiles to; run `dynapspec compile {spec}`\n{_short_diff(committed, text, str(out))}",
+                f"{out} is not what {spec} compiles to; run `dynapspec compile {spec}`\n{_short_diff(committed, text)}",
                 Location(str(out)),
             )
         typer.echo(f"{out}: up to date")
@@ -94,12 +94,16 @@ def compile_cmd(
     typer.echo(f"wrote {out} ({result.config.header.target}, {len(result.config.header.layers)} layers)", err=True)
 
 
-def _short_diff(old: str, new: str, name: str, limit: int = 40) -> str:
-    import difflib
+def _short_diff(committed: str, compiled: str) -> str:
+    """What changed, path by path (a weight change is one line, not two rows of numbers)."""
+    from ..configdiff import differences
 
-    lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(), f"{name} (committed)", f"{name} (compiled)", n=1, lineterm=""))
-    more = len(lines) - limit
-    return "\n".join(lines[:limit] + ([f"... {more} more diff lines"] if more > 0 else []))
+    try:
+        old = json.loads(committed)
+    except ValueError:
+        return "  (the committed file is not JSON)"
+    lines = differences(old, json.loads(compiled))
+    return "\n".join("  " + line for line in lines) if lines else "  (same content, different layout: formatting was changed by hand)"
 
 
 @handles_errors
