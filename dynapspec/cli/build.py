@@ -28,7 +28,10 @@ def validate(
 
     Exit status 1 and one line per problem (file:line:col: error[code] path: message) when invalid.
 
-    Example: dynapspec validate examples/lenet/net.yaml
+    \b
+    Examples:
+      dynapspec validate examples/lenet/net.yaml
+      dynapspec validate net.yaml --target speck2edevkit --format json
     """
     from ..compiler import compile_spec
     from ..errors import DynapspecError
@@ -54,11 +57,12 @@ def validate(
 def compile_cmd(
     spec: Path = SPEC_ARG,
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output file [default: <spec>.config.json beside the spec]; '-' for stdout."),
-    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 with a short diff if the output file is not what the spec compiles to."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 and list the differences if the output file is not what the spec compiles to."),
     target: Optional[str] = TARGET_OPT,
 ) -> None:
     """Compile a spec into a configuration document (deterministic JSON, written atomically).
 
+    \b
     Examples:
       dynapspec compile examples/lenet/net.yaml
       dynapspec compile net.yaml -o build/lenet.json --target speck2edevkit
@@ -110,7 +114,9 @@ def _short_diff(committed: str, compiled: str) -> str:
 def summary(spec: Path = SPEC_ARG, target: Optional[str] = TARGET_OPT) -> None:
     """Per-layer shapes, memory, cores, scales and thresholds, and each core's use against capacity.
 
-    Example: dynapspec summary examples/lenet/net.yaml
+    \b
+    Example:
+      dynapspec summary examples/lenet/net.yaml
     """
     from .. import chips
     from ..compiler import compile_spec
