@@ -59,7 +59,13 @@ def chip_view(spec):
             for l in network.layers]
 
 
+def neuron_view(spec):
+    """Every layer's neuron, field by field: threshold, floor (None: no floor) and reset."""
+    return {l.name: (l.neuron.threshold, l.neuron.low_threshold, l.neuron.reset) for l in spec.layers}
+
+
 def assert_same_network(a, b):
+    assert neuron_view(a) == neuron_view(b)
     assert spec_view(a) == spec_view(b)
     assert chip_view(a) == chip_view(b)
     for la, lb in zip(a.layers, b.layers):
@@ -106,6 +112,59 @@ BRANCHY = """\
         dense: {features: 6, input_order: hwc}
     """
 BRANCHY_WEIGHTS = {"a": (4, 2, 3, 3), "b": (3, 2, 3, 3), "cat": (5, 7, 3, 3), "fc": (10, 80), "tail": (6, 48)}
+
+
+def neurons_spec(top, per_layer):
+    """A 4-layer chain (conv, conv, conv, dense) with a top-level neuron and per-layer overrides."""
+    text = "dynapspec: 1\nname: neurons\ntarget: speck2fdevkit\ninput: {shape: [2, 8, 8]}\n"
+    if top is not None:
+        text += f"neuron: {top}\n"
+    text += "layers:\n"
+    ops = ["conv: {channels: 4, kernel: 3, padding: 1}"] * 3 + ["dense: {features: 3}"]
+    for name, op, neuron in zip("abcd", ops, per_layer):
+        text += f"  - name: {name}\n    {op}\n" + (f"    neuron: {neuron}\n" if neuron else "")
+    return text
+
+
+NEURON_WEIGHTS = {"a": (4, 2, 3, 3), "b": (4, 4, 3, 3), "c": (4, 4, 3, 3), "d": (3, 256)}
+NEURON_CASES = {
+    # QA finding: the top level has a floor, one layer removes it; the importer used to drop the null
+    "null-floor-under-top-floor": ("{threshold: 1.0, low_threshold: -1.0}",
+                                   [None, None, None, "{low_threshold: null}"]),
+    "most-layers-without-floor": ("{threshold: 1.0, low_threshold: -1.0}",
+                                  ["{low_threshold: null}", "{low_threshold: null}", None, "{low_threshold: null}"]),
+    "different-floors": ("{low_threshold: -2.0}",
+                         ["{low_threshold: -0.5}", None, "{low_threshold: null}", "{low_threshold: -0.25}"]),
+    "different-resets": ("{reset: zero}", [None, "{reset: subtract}", None, "{reset: subtract}"]),
+    "different-thresholds": ("{threshold: 2.0}", ["{threshold: 0.5}", None, "{threshold: 0.1}", "{threshold: 3.25}"]),
+    "every-field-per-layer": ("{threshold: 1.5, low_threshold: -1.0, reset: zero}", [
+        "{threshold: 0.75}", "{reset: subtract, low_threshold: null}",
+        "{threshold: 3.0, low_threshold: -4.0, reset: subtract}", None]),
+    "top-level-used-by-no-layer": ("{threshold: 5.0, low_threshold: -5.0, reset: zero}", [
+        "{threshold: 1.0, low_threshold: null, reset: subtract}", "{threshold: 2.0, low_threshold: null}",
+        "{threshold: 1.0, low_threshold: -0.5, reset: subtract}", "{threshold: 2.0, reset: subtract}"]),
+    "no-top-level": (None, [None, "{low_threshold: -1.0}", "{threshold: 0.5, reset: zero}", None]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEURON_CASES))
+def test_per_layer_neurons_round_trip_exactly(tmp_path, case):
+    top, per_layer = NEURON_CASES[case]
+    path = make(tmp_path, neurons_spec(top, per_layer), NEURON_WEIGHTS)
+    original = specmod.load(path)
+    back = round_trip(tmp_path, path)
+    assert neuron_view(back) == neuron_view(original)
+    assert_same_network(original, back)
+
+
+def test_imported_layer_keeps_no_floor_under_a_top_level_floor(tmp_path):
+    """The written spec says `low_threshold: null` for the layer, and the chip layer has no floor."""
+    top, per_layer = NEURON_CASES["null-floor-under-top-floor"]
+    back = round_trip(tmp_path, make(tmp_path, neurons_spec(top, per_layer), NEURON_WEIGHTS))
+    assert back.layer("d").neuron.low_threshold is None and back.layer("a").neuron.low_threshold == -1.0
+    assert "neuron: {low_threshold: null}" in (tmp_path / "rt" / "back.yaml").read_text()
+    network, _ = lower(back)
+    assert network.layers[-1].threshold_low is None and network.layers[0].threshold_low == -1.0
 
 
 def test_branches_concat_avg_pool_hwc_dense_round_trip(tmp_path):

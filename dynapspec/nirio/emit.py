@@ -52,11 +52,31 @@ def _shape(shape) -> str:
     return "x".join(str(v) for v in shape)
 
 
+def _low_text(low: Optional[float]) -> str:
+    return "null" if low is None else float_text(low, np.float64)
+
+
 def _neuron_fields(threshold_text: str, reset: str, low: Optional[float]) -> List[str]:
+    """The top-level neuron: every key, except a floor the network does not have."""
     fields = [f"threshold: {threshold_text}"]
     if low is not None:
-        fields.append(f"low_threshold: {float_text(low, np.float64)}")
+        fields.append(f"low_threshold: {_low_text(low)}")
     fields.append(f"reset: {reset}")
+    return fields
+
+
+def _neuron_override(own: tuple, default: tuple) -> List[str]:
+    """A layer's keys that differ from the top level (the spec overrides key by key).
+
+    A layer without a floor under a top level with one needs ``low_threshold: null``: leaving the
+    key out would inherit the floor.
+    """
+    (threshold, reset, low), (d_threshold, d_reset, d_low) = own, default
+    fields = [f"threshold: {threshold}"] if threshold != d_threshold else []
+    if low != d_low:
+        fields.append(f"low_threshold: {_low_text(low)}")
+    if reset != d_reset:
+        fields.append(f"reset: {reset}")
     return fields
 
 
@@ -131,9 +151,9 @@ def _layer_lines(layer: NetLayer, nxt: Optional[str], default) -> List[str]:
         lines.append(f"    to: [{', '.join(_edge(e) for e in edges)}]")
     if layer.merge != "concat":
         lines.append(f"    merge: {layer.merge}")
-    own = (layer.threshold_text, layer.reset, layer.low_threshold)
-    if own != default:
-        lines.append(f"    neuron: {{{', '.join(_neuron_fields(*own))}}}")
+    override = _neuron_override((layer.threshold_text, layer.reset, layer.low_threshold), default)
+    if override:
+        lines.append(f"    neuron: {{{', '.join(override)}}}")
     if layer.monitor != (not edges):
         lines.append(f"    monitor: {'true' if layer.monitor else 'false'}")
     return lines
