@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dynapspec import spec as specmod
@@ -56,8 +57,26 @@ def test_import_usage_errors(tmp_path):
     assert code == 2 and "unknown target" in output
     code, _ = run("import", FIXTURES / "cnn_sinabs.nir", "-o", tmp_path / "n.yaml", "--reset", "sometimes")
     assert code == 2
+    code, output = run("import", FIXTURES / "cnn_sinabs.nir", "-o", tmp_path / "n.h5")
+    assert code == 2 and "Invalid value for --output" in output and "(.yaml)" in output
     code, output = run("import", tmp_path / "missing.nir", "-o", tmp_path / "n.yaml")
     assert code == 1 and "file-not-found" in output
+    assert "Traceback" not in output and "internal error" not in output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command, examples", [
+    ("import", ["dynapspec import model.nir -o net.yaml",
+                "dynapspec import model.nir -o net.yaml --target speck2edevkit --reset subtract --force"]),
+    ("export", ["dynapspec export examples/lenet/net.yaml", "dynapspec export net.yaml -o model.nir"]),
+])
+def test_help_shows_examples_one_per_line(command, examples):
+    code, output = run(command, "--help")
+    assert code == 0
+    lines = [line.strip() for line in output.splitlines()]
+    assert "Examples:" in lines and "\b" not in lines
+    for example in examples:
+        assert example in lines  # not rewrapped into a paragraph
 
 
 def test_import_reports_what_the_written_spec_still_needs(tmp_path):

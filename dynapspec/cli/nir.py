@@ -7,14 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..errors import EXIT_USAGE
 from .common import handles_errors, report
-
-
-def _usage(message: str) -> None:
-    """A command-line mistake: exit status 2 (typer's BadParameter would pass through handles_errors as a bug)."""
-    typer.echo(f"usage error: {message}", err=True)
-    raise typer.Exit(EXIT_USAGE)
 
 
 class Reset(str, Enum):
@@ -34,19 +27,27 @@ def import_cmd(
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing spec or weight file."),
 ) -> None:
-    """Turn a NIR graph into an editable spec and weight file, then check them for the chip."""
+    """Turn a NIR graph into an editable spec and weight file, then check them for the chip.
+
+    \b
+    Examples:
+      dynapspec import model.nir -o net.yaml
+      dynapspec import model.nir -o net.yaml --target speck2edevkit --reset subtract --force
+    """
     from .. import chips
     from ..errors import DynapspecError
     from ..nirio import import_file
 
     if target not in chips.targets():
-        _usage(f"--target: unknown target {target!r}; known: {', '.join(chips.targets())}")
+        raise typer.BadParameter(f"unknown target {target!r}; known: {', '.join(chips.targets())}",
+                                 param_hint="--target")
     spec_path = output or model.with_suffix(".yaml")
     if spec_path.suffix.lower() == ".h5":
-        _usage("-o: the output is the spec (.yaml); its weights are written beside it (.h5)")
+        raise typer.BadParameter("the output is the spec (.yaml); its weights are written beside it (.h5)",
+                                 param_hint="--output")
     existing = [p for p in (spec_path, spec_path.with_suffix(".h5")) if p.exists()]
     if existing and not force:
-        _usage(f"{existing[0]} exists; pass --force to overwrite it")
+        raise typer.BadParameter(f"{existing[0]} exists; pass --force to overwrite it", param_hint="--output")
     result = import_file(model, spec_path, target=target, reset=reset.value if reset else None)
     typer.echo(f"wrote {result.spec_path} and {result.weights_path} ({result.layers} layers)", err=True)
     report(result.decisions + result.warnings)
@@ -61,7 +62,13 @@ def export_cmd(
     spec: Path = typer.Argument(..., help="The spec file (net.yaml)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="The NIR file to write (default: <spec>.nir)."),
 ) -> None:
-    """Write a spec as a NIR graph (Conv2d/Linear, IF, pooling, Flatten) for other frameworks."""
+    """Write a spec as a NIR graph (Conv2d/Linear, IF, pooling, Flatten) for other frameworks.
+
+    \b
+    Examples:
+      dynapspec export examples/lenet/net.yaml
+      dynapspec export net.yaml -o model.nir
+    """
     from ..nirio import write
 
     out = output or spec.with_suffix(".nir")
