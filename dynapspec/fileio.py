@@ -14,13 +14,14 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 @contextlib.contextmanager
 def atomic_path(path: PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
+    """Yield a temporary path beside ``path`` (making missing directories); on success it replaces ``path`` in one step.
 
     On any exception the temporary file is removed and ``path`` is left untouched.
     """
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     try:
+        directory.mkdir(parents=True, exist_ok=True)  # `-o build/net.json` makes build/, as users expect
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise DeviceError.single("output-write", f"cannot write {target}: {exc.strerror}", Location(str(target))) from None

@@ -153,8 +153,11 @@ def test_summary_shows_layers_and_core_use(lenet):
     assert "(free)" in result.output
 
 
-def test_unwritable_output_is_an_io_failure(lenet, tmp_path):
-    result = invoke("compile", lenet, "-o", tmp_path / "no" / "such" / "dir" / "out.json")
+def test_output_directories_are_made_and_unwritable_output_is_an_io_failure(lenet, tmp_path):
+    assert invoke("compile", lenet, "-o", tmp_path / "build" / "lenet" / "out.json").exit_code == 0
+    assert (tmp_path / "build" / "lenet" / "out.json").is_file()
+    (tmp_path / "afile").write_text("x")
+    result = invoke("compile", lenet, "-o", tmp_path / "afile" / "out.json")  # a file where a directory should be
     assert result.exit_code == 3 and "error[output-write]" in result.output
 
 
