@@ -32,6 +32,7 @@ DVS_NAME = "dvs"  # the name the DVS layer goes by in monitors and results
 DVS_DTYPE = np.dtype([("x", "<u2"), ("y", "<u2"), ("t", "<u8"), ("p", "u1")])
 SPIKE_DTYPE = np.dtype([("t", "<u8"), ("c", "<u2"), ("x", "<u2"), ("y", "<u2")])
 CHIP_SPIKE_DTYPE = np.dtype([("t", "<u8"), ("core", "u1"), ("c", "<u2"), ("x", "<u2"), ("y", "<u2")])
+KINDS = {"dvs": DVS_DTYPE.names, "spikes": SPIKE_DTYPE.names}  # input kinds, as a file's /input declares them
 
 
 # ---------------------------------------------------------------- construction and checks
@@ -133,6 +134,11 @@ def _cast(columns: Mapping[str, np.ndarray], dtype: np.dtype, loc: Location) -> 
                 )
         out[name] = values
     return out
+
+
+def kind_of(events: np.ndarray) -> str:
+    """``"dvs"`` for a :data:`DVS_DTYPE` array, else ``"spikes"``."""
+    return "dvs" if events.dtype == DVS_DTYPE else "spikes"
 
 
 def check_order(events: np.ndarray, source: str = "<events>") -> None:
@@ -293,8 +299,7 @@ def write_event_file(path: Union[str, Path], content: EventFile) -> None:
             if content.duration_s is not None:
                 f.attrs["duration_s"] = float(content.duration_s)
             if content.input is not None:
-                kind = "dvs" if content.input.dtype == DVS_DTYPE else "spikes"
-                _write_columns(f.create_group("input"), content.input).attrs["kind"] = kind
+                _write_columns(f.create_group("input"), content.input).attrs["kind"] = kind_of(content.input)
             if content.output is not None:
                 _write_columns(f.create_group("output"), content.output)
             if content.layers:
@@ -334,13 +339,14 @@ def read_event_file(path: Union[str, Path]) -> EventFile:
     with f:
         if "input" in f:
             loc = Location(source, path="/input")
+        _check_header(f.attrs, Location(source))
         unit = f.attrs.get("time_unit", TIME_UNIT)
         if _text(unit) != TIME_UNIT:
             raise SpecError.single("events-format", f"time_unit is {_text(unit)!r}; dynapspec reads 'us'", loc)
         input_events = None
         if "input" in f:
             columns = _read_columns(f["input"], Location(source, path="/input"))
-            kind = "dvs" if "p" in columns and "c" not in columns else "spikes"
+            kind = _input_kind(f["input"].attrs, columns, Location(source, path="/input"))
             input_events = as_events(columns, kind, source)
         output = None
         if "output" in f:
@@ -362,6 +368,31 @@ def read_event_file(path: Union[str, Path]) -> EventFile:
             device=_text(f.attrs.get("device", "")),
             duration_s=None if duration is None else float(duration),
         )
+
+
+def _check_header(attrs, loc: Location) -> None:
+    """``format`` and ``format_version`` may be missing (a hand-made file) but not different."""
+    name = attrs.get("format")
+    if name is not None and _text(name) != FILE_FORMAT:
+        raise SpecError.single("events-format", f"format is {_text(name)!r}; dynapspec reads {FILE_FORMAT!r} files", loc)
+    version = attrs.get("format_version")
+    if version is not None and np.asarray(version).tolist() != FILE_FORMAT_VERSION:
+        raise SpecError.single(
+            "events-format",
+            f"format_version is {np.asarray(version).tolist()!r}; this dynapspec reads version {FILE_FORMAT_VERSION}",
+            loc,
+        )
+
+
+def _input_kind(attrs, columns: Mapping[str, np.ndarray], loc: Location) -> str:
+    """The ``kind`` attribute of ``/input``; without one, DVS if there is a ``p`` and no ``c``."""
+    kind = attrs.get("kind")
+    if kind is None:
+        return "dvs" if "p" in columns and "c" not in columns else "spikes"
+    if _text(kind) not in KINDS:
+        supported = "; ".join(f"{k!r} (fields {', '.join(fields)})" for k, fields in KINDS.items())
+        raise SpecError.single("events-format", f"kind is {_text(kind)!r}; supported: {supported}", loc)
+    return _text(kind)
 
 
 def _read_columns(node, loc: Location) -> Dict[str, np.ndarray]:

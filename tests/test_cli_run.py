@@ -1,6 +1,7 @@
 """`dynapspec simulate` and `dynapspec deploy`: summaries, output files, engine choice, exit statuses."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,11 @@ from typer.testing import CliRunner
 import dynapspec
 import dynapspec.hardware
 from dynapspec.cli.main import app
-from dynapspec.events import EventFile, RunResult, read_event_file, spike_events, write_event_file
+from dynapspec.events import EventFile, RunResult, dvs_events, read_event_file, spike_events, write_event_file
 
 LENET = Path(__file__).resolve().parent.parent / "examples" / "lenet"
 NET, INPUT = LENET / "net.yaml", LENET / "input.h5"
+GESTURE = LENET.parent / "dvs_gesture" / "net.yaml"
 
 
 def run(*args):
@@ -59,10 +61,11 @@ def test_deploy_on_sim_is_simulate(no_board):
     assert "lenet on sim: 3877 events in" in stdout and "no board" not in stderr
 
 
-def test_deploy_without_board_falls_back_with_notice(no_board):
+def test_deploy_without_board_falls_back_with_notice(no_board, monkeypatch):
+    monkeypatch.setattr(dynapspec.hardware.sdk, "installed", lambda: True)
     code, stdout, stderr = run("deploy", NET, "--input", INPUT, "--duration", "50ms")
     assert code == 0, stderr
-    assert stderr.strip().splitlines()[0] == "no board attached: running on the simulator"
+    assert stderr.splitlines() == ["note: running on the simulator (no free board for speck2fdevkit attached)"]
     sent = read_event_file(INPUT).input
     assert f"lenet on sim: {int(np.sum(sent['t'] < 50_000))} events in" in stdout
 
@@ -76,6 +79,7 @@ def test_deploy_uses_attached_board(monkeypatch):
         return RunResult(output=empty, layers={"out": np.zeros(0, dtype=dynapspec.events.SPIKE_DTYPE)},
                          spike_counts={"out": 0}, input_count=len(events), duration_s=2.0, device=device)
 
+    monkeypatch.setattr(dynapspec.hardware.sdk, "installed", lambda: True)
     monkeypatch.setattr(dynapspec.hardware, "find_board", lambda config: "speck2fdevkit:0")
     monkeypatch.setattr(dynapspec.hardware, "deploy", fake_deploy)
     code, stdout, stderr = run("deploy", NET, "-i", INPUT, "--monitor", "all", "--duration", "2s", "--states")
@@ -89,7 +93,13 @@ def test_deploy_uses_attached_board(monkeypatch):
     "args, status, words",
     [
         (["simulate", NET, "-i", "missing.h5"], 1, "error[file-not-found]"),
-        (["simulate", NET, "-i", INPUT, "--monitor", "conv1,bogus"], 1, "error[unknown-layer]"),
+        (["simulate", NET, "-i", INPUT, "--monitor", "conv1,bogus"], 2, "no layer 'bogus'; give comma-separated "
+         "names from conv1, conv2, conv3, fc1, out, or 'all'"),
+        (["simulate", NET, "-i", INPUT, "--monitor", "fcx"], 2, "from conv1, conv2, conv3, fc1, out, or 'all'"),
+        (["simulate", NET, "-i", INPUT, "--monitor", "ALL"], 2, "no layer 'ALL'"),
+        (["simulate", NET, "-i", INPUT, "--monitor", ""], 2, "from conv1, conv2, conv3, fc1, out, or 'all'"),
+        (["simulate", NET, "-i", INPUT, "--monitor", "dvs"], 2, "no layer 'dvs'"),  # lenet has no DVS layer
+        (["deploy", NET, "-d", "sim", "-i", INPUT, "--monitor", "fcx"], 2, "from conv1, conv2, conv3, fc1, out"),
         (["simulate", NET], 2, "--input"),
         (["deploy", NET, "--device", "sim"], 2, "--input"),
         (["deploy", NET, "--device", "sim", "-i", INPUT, "--live"], 2, "--live needs a board"),
@@ -104,11 +114,77 @@ def test_errors_and_exit_statuses(args, status, words):
     assert "Traceback" not in stderr
 
 
-def test_events_outside_the_input_are_refused(tmp_path):
+@pytest.mark.parametrize("command", [["simulate"], ["deploy", "--device", "sim"], ["deploy", "--device", "speck2fdevkit"]])
+def test_events_outside_the_input_are_refused_naming_the_file(tmp_path, command):
     bad = tmp_path / "bad.h5"
     write_event_file(bad, EventFile(network="lenet", input=spike_events([0, 1], [0, 0], [3, 28], [0, 0])))
-    code, _, stderr = run("simulate", NET, "-i", bad)
-    assert code == 1 and "error[events-range]" in stderr and "x=28" in stderr
+    code, _, stderr = run(*command, NET, "-i", bad)  # on a board: refused before samna is needed
+    assert code == 1 and stderr.startswith(f"{bad}: error[events-range]") and "x=28" in stderr
+
+
+def test_config_errors_name_the_configuration_file(tmp_path):
+    document = json.loads(dynapspec.compile(NET).to_json())
+    used = [n for n, core in enumerate(document["chip"]["cnn_layers"]) if core["weights"]]
+    leaky = tmp_path / "leaky.json"
+    document["chip"]["cnn_layers"][used[0]]["leak_enable"] = True
+    leaky.write_text(json.dumps(document))
+    code, _, stderr = run("simulate", leaky, "-i", INPUT)
+    assert code == 1 and stderr.startswith(f"{leaky}: error[sim-unsupported] chip.cnn_layers[{used[0]}].leak_enable")
+    document["chip"]["cnn_layers"][used[0]]["leak_enable"] = False
+    unused = next(n for n in range(len(document["chip"]["cnn_layers"])) if n not in used)
+    document["chip"]["cnn_layers"][used[0]]["destinations"][0]["layer"] = unused
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(document))
+    code, _, stderr = run("deploy", "-d", "sim", broken, "-i", INPUT)
+    assert code == 1 and stderr.startswith(f"{broken}: error[config-format]") and "<config>" not in stderr
+
+
+def test_simulator_api_names_the_given_sources(tmp_path):
+    from dynapspec.errors import SpecError
+    from dynapspec.sim import Simulator
+
+    sim = Simulator(dynapspec.compile(NET), "net.yaml")
+    with pytest.raises(SpecError) as info:
+        sim.run(spike_events([0], [0], [28], [0]), source="run.h5")
+    assert str(info.value.diagnostics[0].location) == "run.h5"
+
+
+def test_a_file_of_the_other_event_kind_is_refused(tmp_path):
+    code, _, stderr = run("simulate", GESTURE, "-i", INPUT)  # spike events into a DVS network
+    assert code == 1 and stderr.startswith(f"{INPUT}: error[events-format] /input: the file holds spike events")
+    assert "'dvs_gesture' takes DVS events (x, y, t, p) into its DVS layer" in stderr
+    dvs = tmp_path / "dvs.h5"
+    write_event_file(dvs, EventFile(network="lenet", input=dvs_events([1], [1], [0], [0])))
+    code, _, stderr = run("deploy", "-d", "sim", NET, "-i", dvs)
+    assert code == 1 and "the file holds DVS events (x, y, t, p), but network 'lenet' takes spike events" in stderr
+
+
+@pytest.mark.parametrize("command", [["simulate"], ["deploy", "--device", "sim"]])
+@pytest.mark.parametrize("target, words", [("missing/out.h5", "does not exist"), (".", "it is a directory")])
+def test_an_unwritable_output_is_found_before_the_run(tmp_path, monkeypatch, command, target, words):
+    import dynapspec.cli.run as run_module
+
+    ran = []
+    monkeypatch.setattr(run_module, "_simulate", lambda *args: ran.append(args))
+    code, stdout, stderr = run(*command, NET, "-i", INPUT, "-o", tmp_path / target)
+    assert code == 3 and "error[output-write]" in stderr and words in stderr
+    assert ran == [] and stdout == "" and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["simulate", "deploy", "devices"])
+def test_help_keeps_each_example_on_its_own_line(command):
+    from dynapspec.cli import device, run as run_module
+
+    doc = getattr(run_module, command, None) or getattr(device, command)
+    examples = [line.strip() for line in doc.__doc__.split("Examples:")[1].strip().splitlines()]
+    code, stdout, _ = run(command, "--help")
+    assert code == 0 and examples and all(e.startswith(f"dynapspec {command}") for e in examples)
+    assert set(examples) <= {line.strip() for line in stdout.splitlines()}
+
+
+def test_simulate_states_help_speaks_of_the_simulator():
+    stdout = run("simulate", "--help")[1]
+    assert "--states" in stdout and "board" not in stdout
 
 
 def test_other_networks_file_gets_a_note(tmp_path):

@@ -86,6 +86,17 @@ def test_raster_round_trip_with_counts_and_order():
     np.testing.assert_array_equal(events_to_raster(dvs, 1000, (2, 2, 3)), raster)
 
 
+def test_documented_raster_round_trip_keeps_empty_first_and_last_steps():
+    raster = np.zeros((5, 2, 2, 3), dtype=np.int32)  # steps 0, 3 and 4 are empty
+    raster[1, 0, 1, 2] = 3
+    raster[2, 1, 0, 0] = 1
+    dt = 1000
+    # docs/events.md: events_to_raster(raster_to_events(r, dt), dt, r.shape[1:], n_steps=len(r)) == r
+    back = events_to_raster(raster_to_events(raster, dt), dt, raster.shape[1:], n_steps=len(raster))
+    np.testing.assert_array_equal(back, raster)
+    assert len(events_to_raster(raster_to_events(raster, dt), dt, raster.shape[1:])) == 3  # why n_steps is needed
+
+
 def test_events_to_raster_bins_and_window():
     events = spike_events([0, 999, 1000, 5000], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0])
     assert events_to_raster(events, 1000, (1, 1, 1))[:, 0, 0, 0].tolist() == [2, 1, 0, 0, 0, 1]
@@ -171,3 +182,36 @@ def test_failed_write_leaves_old_file(tmp_path):
         write_event_file(path, bad)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.h5"]
+
+
+@pytest.mark.parametrize(
+    "attrs, kind, words",
+    [
+        ({"format_version": 2}, None, "format_version is 2; this dynapspec reads version 1"),
+        ({"format": "other-events"}, None, "format is 'other-events'; dynapspec reads 'dynapspec-events' files"),
+        ({}, "foo", "kind is 'foo'; supported: 'dvs' (fields x, y, t, p); 'spikes' (fields t, c, x, y)"),
+    ],
+)
+def test_unsupported_versions_and_kinds_are_refused(tmp_path, attrs, kind, words):
+    path = tmp_path / "future.h5"
+    write_event_file(path, EventFile(network="n", input=spike_events([0], [0], [1], [1])))
+    with h5py.File(path, "a") as f:
+        f.attrs.update(attrs)
+        if kind is not None:
+            f["input"].attrs["kind"] = kind
+    with pytest.raises(SpecError) as excinfo:
+        read_event_file(path)
+    diag = excinfo.value.diagnostics[0]
+    assert diag.code == "events-format" and diag.location.file == str(path) and words in diag.message
+
+
+def test_declared_kind_decides_over_field_names(tmp_path):
+    path = tmp_path / "declared.h5"
+    with h5py.File(path, "w") as f:
+        for name, values in {"t": [0], "c": [1], "x": [2], "y": [3]}.items():
+            f[f"input/{name}"] = values
+        f["input"].attrs["kind"] = "dvs"
+    assert read_event_file(path).input.tolist() == [(2, 3, 0, 1)]
+    with h5py.File(path, "a") as f:
+        f["input"].attrs["kind"] = "spikes"
+    assert read_event_file(path).input.dtype == SPIKE_DTYPE

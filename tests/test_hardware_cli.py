@@ -2,6 +2,7 @@
 import re
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from dynapspec.cli.main import app
@@ -82,3 +83,25 @@ def test_deploy_errors_exit_3_with_one_line(samna):
     result = run("deploy", "examples/lenet/net.yaml", "--device", "speck2edevkit:0")
     assert result.exit_code == 3
     assert "error[target-mismatch]" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("device", ["foo:bar", "a:b:c", "speck2fdevkit:-1", "speck9:0", ""])
+def test_deploy_refuses_a_bad_device_string_before_looking_for_samna(no_samna, device):
+    result = run("deploy", "examples/lenet/net.yaml", "--device", device, "-i", "examples/lenet/input.h5")
+    assert result.exit_code == 2
+    assert "error[device-string]" in result.output and "samna" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_deploy_falls_back_to_the_simulator_with_one_line_without_samna(no_samna):
+    result = run("deploy", "examples/lenet/net.yaml", "-i", "examples/lenet/input.h5")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ["note: running on the simulator (samna is not installed, so no board is used)"]
+    assert result.stdout.startswith("lenet on sim: 3877 events in")
+
+
+def test_deploy_falls_back_to_the_simulator_with_one_line_when_no_board_fits(samna):
+    samna._double.attach("Speck2eDevKit")  # another chip: not a board for lenet's speck2fdevkit
+    result = run("deploy", "examples/lenet/net.yaml", "-i", "examples/lenet/input.h5")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ["note: running on the simulator (no free board for speck2fdevkit attached)"]

@@ -42,10 +42,18 @@ def test_unknown_missing_and_malformed_device_strings(samna):
     assert code(info) == "device-not-found" and "no speck2e board is attached; attached: speck2fdevkit:0" in str(info.value)
     with pytest.raises(DeviceError) as info:
         hw.open("toaster:0")
-    assert code(info) == "device-not-found" and "not a board name dynapspec knows" in str(info.value)
+    assert code(info) == "device-string" and "'toaster' is not a board dynapspec knows" in str(info.value)
     with pytest.raises(DeviceError) as info:
         hw.open("speck2fdevkit:first")
     assert code(info) == "device-string" and info.value.exit_status == 2
+
+
+@pytest.mark.parametrize("device", ["foo:bar", "a:b:c", "speck2fdevkit:-1", "speck9:0", ""])
+def test_a_malformed_device_string_is_a_usage_error_even_without_samna(no_samna, device):
+    for call in (lambda: hw.open(device), lambda: hw.deploy(small(), device)):
+        with pytest.raises(DeviceError) as info:
+            call()
+        assert code(info) == "device-string" and info.value.exit_status == 2
 
 
 def test_a_board_held_by_another_process_is_busy_and_not_offered(samna):

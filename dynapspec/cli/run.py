@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import typer
 
@@ -16,7 +16,7 @@ OUTPUT_OPT = typer.Option(None, "--output", "-o", help="Write input, output spik
 MONITOR_OPT = typer.Option(
     None, "--monitor", "-m", help="Layers to record: comma-separated names ('dvs' for the DVS layer) or 'all' [default: as configured]."
 )
-STATES_OPT = typer.Option(False, "--states", help="Also store the final neuron states in the output file (read back from a board).")
+STATES_HELP = "Also store every layer's final neuron states in the output file (/states, int16 [f][x][y])."
 LONG_INPUT = 200_000  # events; longer runs show a progress bar on a terminal
 
 
@@ -26,17 +26,19 @@ def simulate(
     input: Path = typer.Option(..., "--input", "-i", help=INPUT_HELP, show_default=False),  # noqa: A002
     output: Optional[Path] = OUTPUT_OPT,
     monitor: Optional[str] = MONITOR_OPT,
-    states: bool = STATES_OPT,
+    states: bool = typer.Option(False, "--states", help=STATES_HELP),
 ) -> None:
     """Run a network in the bit-accurate chip simulator and print a summary.
 
+    \b
     Examples:
       dynapspec simulate examples/lenet/net.yaml --input examples/lenet/input.h5
       dynapspec simulate net.config.json -i events.h5 -o out.h5 --monitor conv1,out
     """
+    _check_output(output)
     config = _load(network)
     events = _read_input(input, config)
-    result = _simulate(config, events, _monitor(monitor), states)
+    result = _simulate(config, events, _monitor(monitor, config), states, network, input)
     _finish(config, events, result, output)
 
 
@@ -51,30 +53,37 @@ def deploy(
     monitor: Optional[str] = MONITOR_OPT,
     duration: Optional[str] = typer.Option(None, "--duration", help="Run length, e.g. 2s, 500ms [default: until the input is played]."),
     live: bool = typer.Option(False, "--live", help="Print spikes as they arrive (board with its sensor only)."),
-    states: bool = STATES_OPT,
+    states: bool = typer.Option(False, "--states", help=STATES_HELP + " On a board they are read back after the run."),
 ) -> None:
     """Deploy a network to a board, or to the simulator when none is attached.
 
     On the simulator, --duration drops input events at or after it.
 
+    \b
     Examples:
       dynapspec deploy examples/lenet/net.yaml --device sim --input examples/lenet/input.h5
       dynapspec deploy net.yaml --device speck2fdevkit:0 --input events.h5 -o out.h5
       dynapspec deploy net.yaml --live --duration 10s
     """
-    config = _load(network)
+    if device is not None and device != "sim":
+        from ..hardware.devices import parse
+
+        parse(device)  # a typo is a usage error (exit 2), found before samna is imported
     duration_s = _duration(duration)
+    _check_output(output)
+    config = _load(network)
+    names = _monitor(monitor, config)
     events = _read_input(input, config) if input is not None else None
     if device is None:
-        device = _find_board(config)
+        device, why = _find_board(config)
         if device is None:
-            typer.echo("no board attached: running on the simulator", err=True)
-    device = device or "sim"
+            typer.echo(f"note: running on the simulator ({why})", err=True)
+            device = "sim"
     if device != "sim":
         from .. import hardware
 
         result = hardware.deploy(
-            config, device, events=events, monitor=_monitor(monitor), duration_s=duration_s, live=live, states=states
+            config, device, events=events, monitor=names, duration_s=duration_s, live=live, states=states
         )
     else:
         if live:
@@ -83,7 +92,7 @@ def deploy(
             _usage("the simulator needs events to play: give --input events.h5")
         if duration_s is not None:
             events = events[events["t"] < duration_s * 1e6]
-        result = _simulate(config, events, _monitor(monitor), states)
+        result = _simulate(config, events, names, states, network, input)
     _finish(config, events, result, output)
 
 
@@ -104,26 +113,80 @@ def _load(path: Path):
     return load_network(path)
 
 
+def _check_output(path: Optional[Path]) -> None:
+    """Find an unwritable -o before the run, not after it: the directory must exist and take a file."""
+    if path is None:
+        return
+    import os
+    import tempfile
+
+    from ..errors import DeviceError, Location
+
+    directory = path.parent
+    problem = None
+    if path.is_dir():
+        problem = "it is a directory"
+    elif not directory.is_dir():
+        problem = f"directory {directory} does not exist"
+    else:
+        try:
+            fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=directory)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            problem = f"directory {directory} does not take new files ({exc.strerror})"
+    if problem:
+        raise DeviceError.single("output-write", f"cannot write {path}: {problem}", Location(str(path)))
+
+
 def _read_input(path: Path, config):
-    from ..events import as_events, read_event_file
+    """The file's /input in the network's event kind, checked against the network's input shape."""
+    from ..errors import Location, SpecError
+    from ..events import as_events, check_range, kind_of, read_event_file
 
     content = read_event_file(path)
+    where = Location(str(path), path="/input")
     if content.input is None:
-        from ..errors import Location, SpecError
-
-        raise SpecError.single("events-format", "the file has no /input events to play", Location(str(path), path="/input"))
-    name = config.header.name
+        raise SpecError.single("events-format", "the file has no /input events to play", where)
+    name, wanted = config.header.name, config.header.input.kind
+    if kind_of(content.input) != wanted:
+        raise SpecError.single("events-format", _kind_mismatch(kind_of(content.input), name, wanted), where)
     if content.network and content.network != name:
         typer.echo(f"note: {path} was made for network {content.network!r}; running {name!r}", err=True)
-    return as_events(content.input, config.header.input.kind, str(path))
+    events = as_events(content.input, wanted, str(path))
+    check_range(events, config.header.input.shape, str(path))
+    return events
 
 
-def _monitor(text: Optional[str]):
+KIND_WORDS = {"dvs": "DVS events (x, y, t, p)", "spikes": "spike events (t, c, x, y)"}
+KIND_HINTS = {
+    "dvs": "play it DVS events: an /input of kind 'dvs' (docs/events.md)",
+    "spikes": "to feed polarity as the channel, write as_events(events, 'spikes') (p becomes c) as the /input",
+}
+
+
+def _kind_mismatch(found: str, network: str, wanted: str) -> str:
+    into = "its DVS layer" if wanted == "dvs" else "its first layers"
+    return (
+        f"the file holds {KIND_WORDS[found]}, but network {network!r} takes {KIND_WORDS[wanted]} into {into}; "
+        f"{KIND_HINTS[wanted]}"
+    )
+
+
+def _monitor(text: Optional[str], config):
+    """None (as configured), "all", or layer names the network has; anything else is a usage error."""
     if text is None or text.strip() == "all":
         return None if text is None else "all"
+    from ..events import DVS_NAME
+
+    valid = [record.name for record in config.header.layers]
+    if config.header.input.kind == "dvs":
+        valid.insert(0, DVS_NAME)
     names = [part.strip() for part in text.split(",") if part.strip()]
-    if not names:
-        _usage("--monitor: give layer names separated by commas, or 'all'")
+    unknown = [name for name in names if name not in valid]
+    if not names or unknown:
+        found = f"no layer {', '.join(map(repr, unknown))}; " if unknown else ""
+        _usage(f"--monitor {text!r}: {found}give comma-separated names from {', '.join(valid)}, or 'all'")
     return names
 
 
@@ -137,18 +200,19 @@ def _duration(text: Optional[str]) -> Optional[float]:
     return float(match.group(1)) * scale
 
 
-def _find_board(config) -> Optional[str]:
-    try:
-        from ..hardware import find_board
-    except ImportError:  # no hardware adapter in this build: no board
-        return None
-    return find_board(config)
+def _find_board(config) -> Tuple[Optional[str], str]:
+    """A free board for the network, or None and why (one short line for the fallback notice)."""
+    from .. import hardware
+
+    if not hardware.sdk.installed():
+        return None, "samna is not installed, so no board is used"
+    return hardware.find_board(config), f"no free board for {config.header.target} attached"
 
 
-def _simulate(config, events, monitor, states: bool):
+def _simulate(config, events, monitor, states: bool, network: Path, input: Path):  # noqa: A002
     from ..sim import COMPILED, Simulator
 
-    sim = Simulator(config)
+    sim = Simulator(config, str(network))
     if not COMPILED and len(events) > 10_000:
         typer.echo("note: numba is not installed; pip install 'dynapspec[sim-fast]' runs the simulator ~250x faster", err=True)
     if is_tty() and len(events) >= LONG_INPUT:
@@ -160,8 +224,8 @@ def _simulate(config, events, monitor, states: bool):
                 bar.update(step - last[0])
                 last[0] = step
 
-            return sim.run(events, monitor=monitor, record_states=states, progress=advance)
-    return sim.run(events, monitor=monitor, record_states=states)
+            return sim.run(events, monitor=monitor, record_states=states, progress=advance, source=str(input))
+    return sim.run(events, monitor=monitor, record_states=states, source=str(input))
 
 
 def _finish(config, events, result, output: Optional[Path]) -> None:

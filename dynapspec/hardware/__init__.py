@@ -17,13 +17,14 @@ from ..errors import DeviceError, SpecError
 from ..events import RunResult
 from . import sdk
 from .board import Board, check_target, emit, open_board
-from .devices import Attached, attached, find, resolve
+from .devices import Attached, attached, find, parse, resolve
 
 __all__ = ["Attached", "Board", "boards", "deploy", "find_board", "open"]
 
 
 def open(device: str, settle_s: float = 1.0, slow_clock_hz: Optional[float] = None) -> Board:  # noqa: A001
     """Open the board a device string names (``speck2fdevkit:0``); raises ``DeviceError``."""
+    parse(device)  # a malformed string is a usage error, whether or not samna is installed
     samna = sdk.load()
     return open_board(samna, resolve(samna, device), settle_s=settle_s, slow_clock_hz=slow_clock_hz)
 
@@ -54,6 +55,7 @@ def deploy(config: Config, device: str, events=None, monitor=None, duration_s: O
     ``states``: also read every neuron's final state. Warnings go to stderr. Raises
     ``DeviceError`` (exit status 3) with the board closed.
     """
+    parse(device)
     samna = sdk.load()
     target = resolve(samna, device)
     check_target(config, target.target, target.device)

@@ -35,12 +35,22 @@ def targets_by_type() -> Dict[str, str]:
 
 
 def parse(device: str) -> Tuple[str, int]:
-    """``"speck2fdevkit:1"`` -> ``("speck2fdevkit", 1)``; ``name`` alone means index 0."""
+    """``"speck2fdevkit:1"`` -> ``("speck2fdevkit", 1)``; ``name`` alone means index 0.
+
+    Needs no samna, so a typo is reported as ``device-string`` (exit status 2) before samna is
+    imported: ``name`` must be a target or a board type with a chip profile.
+    """
     name, sep, index = device.strip().partition(":")
     if not name or (sep and not index.isdigit()):
         raise sdk.fail(
             "device-string", f"{device!r} is not name[:index], e.g. speck2fdevkit:0 (`dynapspec devices` lists them)",
             "--device",
+        )
+    known = {t.lower() for t in chips.targets()} | {n.lower() for n in targets_by_type()}
+    if name.lower() not in known:
+        raise sdk.fail(
+            "device-string", f"{name!r} is not a board dynapspec knows; use a target ({', '.join(chips.targets())}) "
+            "or `dynapspec devices` to list attached boards", "--device",
         )
     return name, int(index) if sep else 0
 
@@ -89,10 +99,7 @@ def resolve(samna: Any, device: str) -> Attached:
     same_type = [b for b in boards if wanted in ((b.target or "").lower(), b.device_type_name.lower())]
     if index < len(same_type):
         return same_type[index]
-    known = {t.lower() for t in chips.targets()} | {n.lower() for n in targets_by_type()}
-    if wanted not in known and not same_type:
-        what = f"'{name}' is not a board name dynapspec knows (targets: {', '.join(chips.targets())})"
-    elif same_type:
+    if same_type:
         what = f"only {len(same_type)} {name} board(s) attached (indices 0..{len(same_type) - 1})"
     else:
         what = f"no {name} board is attached"

@@ -7,6 +7,7 @@ adapter needs is looked up here, with a clear error when it is missing.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import re
 from importlib import resources
@@ -30,6 +31,14 @@ def facts() -> dict:
 def fail(code: str, message: str, where: str = "samna") -> DeviceError:
     """A one-line device error located at a board (its --device string) or at samna itself."""
     return DeviceError.single(code, message, Location(where))
+
+
+def installed() -> bool:
+    """Whether samna is there to import, found without importing it (the PyPI stub downloads on import)."""
+    try:
+        return importlib.util.find_spec("samna") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def load() -> Any:

@@ -26,6 +26,7 @@ class Simulator:
     """``run`` continues from the current neuron states, as the chip does; ``reset`` restores them."""
 
     def __init__(self, config: Config, source: str = "<config>"):
+        """``source`` names the configuration's file (config.json or the spec) in error messages."""
         self.config = config
         self._tables = build_tables(config, source)
         self._v = self._tables.initial.copy()
@@ -54,17 +55,19 @@ class Simulator:
         monitor: Monitor = None,
         record_states: bool = False,
         progress: Optional[Callable[[int, int], None]] = None,
+        source: str = "<events>",
     ) -> RunResult:
         """Feed ``events`` (DVS or spike events, see ``dynapspec.events``) through the chip.
 
         ``monitor``: None = the layers whose ``monitor_enable`` is set (what the chip would send),
         ``"all"``, or a list of layer names (``"dvs"`` for the DVS layer). ``progress(done, total)``
         is called after each chunk of :data:`CHUNK` events (DVS events: those past the DVS layer).
+        ``source`` names the events' file in error messages.
         """
         start = time.perf_counter()
         kind = self._input.kind
-        events = as_events(events, kind)
-        check_range(events, self._input.shape)
+        events = as_events(events, kind, source)
+        check_range(events, self._input.shape, source)
         watched = self._monitored(monitor)
         if kind == "dvs":
             index, c, x, y = dvs_transform(events, self.config.chip.dvs_layer)
