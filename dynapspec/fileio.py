@@ -38,6 +38,16 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def ensure_writable(path: PathLike) -> None:
+    """Fail now, not after a long run, if ``path`` cannot be written (missing directories are made)."""
+    target = Path(path)
+    if target.is_dir():
+        raise DeviceError.single("output-write", f"cannot write {target}: it is a directory", Location(str(target)))
+    with atomic_path(target.with_name(f".{target.name}.probe")):
+        pass  # creating and renaming a file beside the target is what the real write will do
+    target.with_name(f".{target.name}.probe").unlink()
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)

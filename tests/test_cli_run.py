@@ -104,7 +104,7 @@ def test_deploy_uses_attached_board(monkeypatch):
         (["deploy", NET, "--device", "sim"], 2, "--input"),
         (["deploy", NET, "--device", "sim", "-i", INPUT, "--live"], 2, "--live needs a board"),
         (["deploy", NET, "--device", "sim", "-i", INPUT, "--duration", "soon"], 2, "--duration"),
-        (["simulate", NET, "-i", INPUT, "-o", "/nonexistent/dir/out.h5"], 3, "error[output-write]"),
+        (["simulate", NET, "-i", INPUT, "-o", "/dev/null/out.h5"], 3, "error[output-write]"),
     ],
 )
 def test_errors_and_exit_statuses(args, status, words):
@@ -160,15 +160,22 @@ def test_a_file_of_the_other_event_kind_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("command", [["simulate"], ["deploy", "--device", "sim"]])
-@pytest.mark.parametrize("target, words", [("missing/out.h5", "does not exist"), (".", "it is a directory")])
+@pytest.mark.parametrize("target, words", [("afile/out.h5", "cannot write"), (".", "it is a directory")])
 def test_an_unwritable_output_is_found_before_the_run(tmp_path, monkeypatch, command, target, words):
     import dynapspec.cli.run as run_module
 
     ran = []
     monkeypatch.setattr(run_module, "_simulate", lambda *args: ran.append(args))
+    (tmp_path / "afile").write_text("a file where a directory should be")
     code, stdout, stderr = run(*command, NET, "-i", INPUT, "-o", tmp_path / target)
     assert code == 3 and "error[output-write]" in stderr and words in stderr
-    assert ran == [] and stdout == "" and list(tmp_path.iterdir()) == []
+    assert ran == [] and stdout == "" and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_missing_output_directories_are_made(tmp_path):
+    code, _, stderr = run("simulate", NET, "-i", INPUT, "-o", tmp_path / "runs" / "today" / "out.h5")
+    assert code == 0, stderr
+    assert sorted(p.name for p in (tmp_path / "runs" / "today").iterdir()) == ["out.h5"]
 
 
 @pytest.mark.parametrize("command", ["simulate", "deploy", "devices"])

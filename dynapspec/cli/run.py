@@ -114,29 +114,11 @@ def _load(path: Path):
 
 
 def _check_output(path: Optional[Path]) -> None:
-    """Find an unwritable -o before the run, not after it: the directory must exist and take a file."""
-    if path is None:
-        return
-    import os
-    import tempfile
+    """Find an unwritable -o before the run, not after it."""
+    if path is not None:
+        from ..fileio import ensure_writable
 
-    from ..errors import DeviceError, Location
-
-    directory = path.parent
-    problem = None
-    if path.is_dir():
-        problem = "it is a directory"
-    elif not directory.is_dir():
-        problem = f"directory {directory} does not exist"
-    else:
-        try:
-            fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=directory)
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as exc:
-            problem = f"directory {directory} does not take new files ({exc.strerror})"
-    if problem:
-        raise DeviceError.single("output-write", f"cannot write {path}: {problem}", Location(str(path)))
+        ensure_writable(path)
 
 
 def _read_input(path: Path, config):
