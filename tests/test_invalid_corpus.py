@@ -1,10 +1,11 @@
 """The invalid corpus: each tests/invalid/*.yaml holds one defect, and `dynapspec validate` must say so.
 
 A case file starts with comment lines: ``# defect:`` (what is wrong), ``# expect:`` (the diagnostic
-code) and optionally ``# h5:`` (the weight file, described as in tests/weightfiles.py); the line
-that must be reported carries a ``# <--`` marker. Each case runs in its own directory as
-``net.yaml`` + ``net.h5`` through the real command line: exit status 1, exactly the expected code,
-at the marked line, and never a traceback.
+code), optionally ``# says:`` (words the message must contain) and ``# h5:`` (the weight file,
+described as in tests/weightfiles.py); the line that must be reported carries a ``# <--`` marker.
+Each case runs in its own directory as ``net.yaml`` + ``net.h5`` through the real command line:
+exit status 1, exactly the expected code, at the marked line, one line per problem, and never a
+traceback.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from dynapspec.cli.main import app
 
 CORPUS = sorted((Path(__file__).parent / "invalid").glob("*.yaml"))
 _DIAG = re.compile(r"^net\.yaml:(\d+):(\d+): error\[([a-z0-9-]+)\] ", re.M)
+_ANY_DIAG = re.compile(r"^net\.yaml(:\d+){0,2}: (error|warning)\[[a-z0-9-]+\] ")
 
 
 def _expectation(path: Path):
@@ -32,6 +34,11 @@ def _expectation(path: Path):
     return code, (h5.group(1) if h5 else "none"), lines
 
 
+def _says(path: Path) -> str:
+    found = re.search(r"^# says: (.*)$", path.read_text(encoding="utf-8"), re.M)
+    return found.group(1) if found else ""
+
+
 def _prepare(path: Path, directory: Path) -> tuple:
     code, h5, lines = _expectation(path)
     shutil.copy(path, directory / "net.yaml")
@@ -39,12 +46,14 @@ def _prepare(path: Path, directory: Path) -> tuple:
     return code, lines[0]
 
 
-def _check(output: str, exit_code: int, code: str, line: int) -> None:
+def _check(output: str, exit_code: int, code: str, line: int, says: str = "") -> None:
     assert "Traceback" not in output, output
     assert exit_code == 1, output
     found = _DIAG.findall(output)
     assert (str(line), code) in {(ln, c) for ln, _, c in found}, output
     assert {c for _, _, c in found} == {code}, f"more than the one defect reported:\n{output}"
+    assert all(_ANY_DIAG.match(text) for text in output.splitlines() if text.strip()), f"not one line per problem:\n{output}"
+    assert says in output, output
 
 
 def test_corpus_is_big_and_well_formed():
@@ -61,7 +70,7 @@ def test_invalid_case(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["validate", "net.yaml"])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    _check(result.output, result.exit_code, code, line)
+    _check(result.output, result.exit_code, code, line, _says(path))
 
 
 @pytest.mark.parametrize("name", ["kernel_17", "yaml_alias_bomb", "weights_nan", "unknown_destination"])

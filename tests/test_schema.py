@@ -195,3 +195,80 @@ def test_paths_flagged_by_the_yaml_reader_are_not_reported_twice():
     doc = yamlload.parse(BASE.replace("layers:", "neuron: {reset: no}\nlayers:").encode(), "net.yaml")
     assert [d.code for d in doc.diagnostics] == ["yaml-ambiguous"]
     assert schema.check(doc.data, Locator("net.yaml", doc.positions), doc.flagged) == []
+
+
+@pytest.mark.parametrize(
+    "given, meant",
+    [
+        ("speck2f", ["speck2fmodule", "speck2fdevkit"]),  # the boards of the same chip, not speck2e
+        ("Speck2E", ["speck2e", "speck2edevkit"]),
+        ("dynapcnn", ["dynapcnndevkit"]),
+        ("speck2fdevkt", ["speck2fdevkit"]),
+    ],
+)
+def test_target_suggestions_stay_on_the_same_chip(given, meant):
+    diag = only(check(BASE.replace("target: speck2fdevkit", f"target: {given}")))
+    assert diag.code == "unknown-target"
+    assert f"did you mean {' or '.join(f'`{m}`' for m in meant)}?" in diag.message, diag.message
+    assert all(target in diag.message.split("known targets: ")[1] for target in chips.targets())
+
+
+def test_target_suggestions_step_aside_for_the_list_when_many_fit():
+    diag = only(check(BASE.replace("target: speck2fdevkit", "target: speck")))
+    assert "did you mean" not in diag.message and "known targets: dynapcnndevkit, speck2e" in diag.message
+
+
+@pytest.mark.parametrize(
+    "old, new, path",
+    [
+        ("dynapspec: 1", "dynapspec: 1\nbase: 1", "base"),
+        ("kernel: 3", "kernel: 3, bas: 0", "layers[0].conv.bas"),
+        ("    conv:", "    biass: 0\n    conv:", "layers[0].biass"),
+        ("conv: {channels: 8, kernel: 3}", "dense: {features: 8, baise: 0}", "layers[0].dense.baise"),
+    ],
+)
+def test_refused_keys_are_never_offered(old, new, path):
+    """`bias` is refused wherever it is written, so it is neither "allowed here" nor a suggestion."""
+    diag = only(check(BASE.replace(old, new)))
+    assert (diag.code, diag.location.path) == ("spec-unknown-key", path)
+    assert "`bias`" not in diag.message, diag.message
+    assert "bias" not in diag.message.split("allowed here: ")[1], diag.message
+
+
+@pytest.mark.parametrize("old, new, path", [("name: t", "name: " + "n" * 70, "name"), ("name: conv1", "name: " + "c" * 65, "layers[0].name")])
+def test_a_long_name_is_told_the_limit(old, new, path):
+    diag = only(check(BASE.replace(old, new)))
+    assert diag.location.path == path
+    assert "has " + str(len(new) - 6) + " characters; at most 64 are allowed" in diag.message, diag.message
+    assert len(diag.message) < 120  # a long value is cut short
+    assert check(BASE.replace(old, "name: " + "n" * 64)) == []
+
+
+def test_strings_in_messages_keep_to_one_line():
+    diag = only(check(BASE.replace("name: t", 'name: "a\\nb\\tc"')))
+    assert diag.message == 'name "a\\nb\\tc" is not allowed; a letter or underscore, then letters, digits, `_`, `.` or `-`'
+
+
+@pytest.mark.parametrize(
+    "path, types",
+    [
+        ("input.dvs.polarity", {"string"}),
+        ("neuron.reset", {"string"}),
+        ("layers[3].neuron.threshold", {"number"}),
+        ("neuron.low_threshold", {"number", "null"}),
+        ("layers[0].monitor", {"boolean"}),
+        ("input.dvs.mirror.y", {"boolean"}),
+        ("layers[1].conv.kernel", {"integer"}),
+        ("layers[1].conv.stride", {"integer", "object"}),
+        ("layers[0].to[1]", {"string", "object"}),
+        ("layers[0].to[1].feature_shift", {"integer"}),
+        ("input.shape[2]", {"integer"}),
+        ("dynapspec", {"number"}),
+        ("x-notes", None),  # extension keys take anything
+        ("layers[0].x-a.b", None),
+        ("nonsense", None),  # unknown keys: nothing to say
+        ("layers[0].conv.kernel.x", None),
+    ],
+)
+def test_expected_types_at_a_path(path, types):
+    assert schema.expects(path) == (frozenset(types) if types else None)

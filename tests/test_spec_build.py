@@ -297,12 +297,12 @@ def test_the_annotated_example_in_the_docs_compiles(tmp_path):
 
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 1100), st.floats(allow_nan=False, width=32),
-                     st.sampled_from(["", "a", "b", "c", "input", "avg", "sensor", "x-y"]))
+                     st.sampled_from(["", "a", "b", "c", "input", "avg", "sensor", "x-y", "a\nb", "x-\u2028", "/a/\tb"]))
 _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                         st.dictionaries(st.sampled_from(["x", "y", "layer", "kernel", "pool", "to"]), inner, max_size=3)),
                        max_leaves=6)
 _KEYS = ["name", "conv", "dense", "pool", "to", "merge", "neuron", "monitor", "core", "weight", "quantize", "stride",
-         "channels", "kernel", "padding", "features", "threshold", "low_threshold", "reset", "feature_shift", "layer"]
+         "channels", "kernel", "padding", "features", "threshold", "low_threshold", "reset", "feature_shift", "layer", "ker\nnel", "x-\r"]
 _SMALL = """dynapspec: 1
 name: t
 target: speck2fdevkit
@@ -347,6 +347,7 @@ def test_any_edit_of_a_valid_spec_loads_or_is_a_spec_error(tmp_path, choices, va
         compile_spec(tmp_path / "net.yaml")
     except SpecError as err:
         assert all(d.location.file for d in err.diagnostics)
+        assert all(len(d.render().splitlines()) == 1 for d in err.diagnostics), [d.render() for d in err.diagnostics]
 
 
 def test_whole_floats_become_integers(tmp_path):
@@ -363,3 +364,113 @@ def test_non_finite_thresholds_are_refused_once(tmp_path, neuron, quantize):
     body = CHAIN.replace("layers:\n", f"quantize: {quantize}\nneuron: {neuron}\nlayers:\n")
     found = errors(write(tmp_path, body, "a/weight=4,2,3,3:int b/weight=4,4,3,3:int c/weight=3,112:int"))
     assert [code for code, _, _ in found] == ["threshold-range"]
+
+
+def test_every_diagnostic_is_one_line(tmp_path):
+    body = (
+        'input: {shape: [2, 16, 16]}\n"x\\ny": 1\n"x\\ny": 2\n"ba\\tse": 1\n'
+        'layers:\n  - name: a\n    conv: {channels: 4, kernel: 3}\n    weight: "/a/we\\night"\n'
+    )
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, body, "a/weight=4,2,3,3"))
+    lines = [d.render() for d in info.value.diagnostics]
+    assert [d.code for d in info.value.diagnostics] == ["yaml-duplicate-key", "spec-unknown-key"], lines
+    assert all(len(line.splitlines()) == 1 for line in lines), lines
+    assert "key `x\\ny` appears twice" in lines[0] and "unknown key `ba\\tse`" in lines[1]
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, body.replace('"x\\ny": 1\n"x\\ny": 2\n"ba\\tse": 1\n', ""), "a/weight=4,2,3,3"))
+    [diag] = info.value.diagnostics
+    assert diag.code == "weights-missing" and "no dataset /a/we\\night in" in diag.render()
+
+
+def test_a_weight_path_that_is_a_directory_is_one_clear_line(tmp_path):
+    (tmp_path / "w.h5").mkdir()
+    body = CHAIN.replace("input:", "weights: w.h5\ninput:")
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, body, "none"))
+    [diag] = info.value.diagnostics
+    assert (diag.code, diag.location.path) == ("weights-file", "weights")
+    assert diag.message == f"the weight file {tmp_path / 'w.h5'} is a directory, not an HDF5 file"
+
+
+def test_an_oversized_spec_reports_its_real_size_and_the_limit(tmp_path):
+    from dynapspec.spec import yamlload
+
+    spec = tmp_path / "net.yaml"
+    spec.write_bytes(b"# padding\n" * 550_000)  # 5.5 MB
+    with pytest.raises(SpecError) as info:
+        load(spec)
+    [diag] = info.value.diagnostics
+    assert diag.code == "yaml-too-complex"
+    assert diag.message == f"the file is 5500000 bytes; a spec is limited to {yamlload.MAX_BYTES} bytes (4 MiB)"
+    with pytest.raises(SpecError) as info:  # the size is unknown (a pipe): say what is known
+        yamlload.parse(b"#" * (yamlload.MAX_BYTES + 1), "net.yaml", size=0)
+    assert info.value.diagnostics[0].message.startswith(f"the file is more than {yamlload.MAX_BYTES} bytes;")
+
+
+SPEC_WITH = HEAD + CHAIN
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("  shape: [2, 16, 16]\n", "  dvs: {polarity: on}\n"),
+        ("  shape: [2, 16, 16]\n", "  dvs: {polarity: off}\n"),
+        ("  shape: [2, 16, 16]\n", "  dvs: {polarity: both, mirror: {x: no, y: off}}\n"),
+        ("layers:\n", "neuron: {threshold: 1e-9}\nlayers:\n"),
+        ("layers:\n", "neuron: {low_threshold: -1E3}\nlayers:\n"),
+        ("  - name: c\n", "  - name: c\n    monitor: yes\n    core: 0b10\n"),
+    ],
+)
+def test_following_the_advice_gives_a_spec_that_loads(tmp_path, old, new):
+    """Each yaml-ambiguous hint names one value to write (the key's type picks it); writing it works."""
+    import re
+
+    text = SPEC_WITH.replace(old, new).replace("shape: [2, 16, 16]\n  dvs", "dvs")
+    spec = tmp_path / "net.yaml"
+    spec.write_text(text)
+    weightfiles.write(tmp_path / "net.h5", "a/weight=4,1,3,3 b/weight=4,4,3,3 c/weight=3,112" if "dvs" in text else CHAIN_H5)
+    with pytest.raises(SpecError) as info:
+        load(spec)
+    lines = text.splitlines(keepends=True)
+    for diag in sorted(info.value.diagnostics, key=lambda d: -d.location.column):
+        assert diag.code == "yaml-ambiguous", diag.render()
+        [fix] = re.findall(r"takes an? \w+: write `([^`]+)`$", diag.message)
+        line, column = diag.location.line - 1, diag.location.column - 1
+        found = re.match(r"[^,}\s]+", lines[line][column:]).group()
+        lines[line] = lines[line][:column] + fix + lines[line][column + len(found):]
+    spec.write_text("".join(lines))
+    load(spec)
+
+
+def test_every_polarity_as_the_docs_write_it_loads(tmp_path):
+    """docs/spec.md shows each polarity as it must be written (`"on"` quoted), and each loads as shown."""
+    import re
+
+    text = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
+    [row] = [line for line in text.splitlines() if line.startswith("| `polarity` |")]
+    written = re.findall(r"`([^`]+)`", row.split(" | ")[1])
+    assert written == ["both", "merge", '"on"', '"off"']
+    [comment] = [line for line in text.splitlines() if line.strip().startswith("polarity:")]
+    assert '"on" | "off"' in comment
+    for value in written:
+        body = DVS.replace("  dvs: {}\n", f"  dvs: {{polarity: {value}}}\n")
+        spec = load(write(tmp_path, body, "a/weight=4,2,3,3" if value == "both" else "a/weight=4,1,3,3"))
+        assert spec.input.polarity == value.strip('"')
+
+
+@pytest.mark.parametrize("target", ["speck2e", "speck2fdevkit"])
+def test_the_readout_widening_the_docs_describe(tmp_path, target):
+    """docs/spec.md: class k of an n-class readout layer is its feature 4(k-1); the layer has 4(n-1)+1 features."""
+    from dynapspec import chips
+    from dynapspec.compiler import compile_spec
+
+    text = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
+    assert "class k (1..n) is fed by feature\n4(k−1)" in text and "a 4-class layer is `13x1x1`" in text
+    assert chips.profile(target).readout_channel_stride == 4
+    head = HEAD.replace("speck2fdevkit", target)
+    body = "input: {shape: [2, 8, 8]}\nlayers:\n  - {name: a, conv: {channels: 4, kernel: 3, padding: 1}}\n" \
+        "  - {name: c, dense: {features: 4}}\nreadout: {layer: c}\n"
+    layer = compile_spec(write(tmp_path, body, "a/weight=4,2,3,3 c/weight=4,256", head=head)).network.layer("c")
+    assert layer.output_shape == (13, 1, 1)
+    assert [f for f in range(13) if layer.weight[f].any()] == [0, 4, 8, 12]

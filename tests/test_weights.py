@@ -178,8 +178,25 @@ def test_file_problems(tmp_path):
     weightfiles.write(tmp_path / "bad.h5", "garbage")
     _, problems = weights.read(str(tmp_path / "bad.h5"), (layer(),), LOCATOR)
     assert [p.code for p in problems] == ["weights-file"]
+    assert problems[0].message == f"cannot open {tmp_path / 'bad.h5'} as HDF5 (file signature not found)"
     _, problems = weights.read(str(tmp_path), (layer(),), LOCATOR)
     assert [p.code for p in problems] == ["weights-file"]
+    assert problems[0].message == f"the weight file {tmp_path} is a directory, not an HDF5 file"
+
+
+@pytest.mark.parametrize(
+    "exc, reason",
+    [
+        (IsADirectoryError(21, "Unable to synchronously open file (file read failed: time = Fri Nov 27\n, errno = 21)"), "Is a directory"),
+        (PermissionError(13, "Unable to open file (unable to open file: name = 'x.h5', errno = 13,\n flags = 0)"), "Permission denied"),
+        (OSError("Unable to synchronously open file (file signature not found)"), "file signature not found"),
+        (OSError("Can't read data (inflate() failed)"), "Can't read data (inflate() failed)"),
+        (OSError("one\n  two"), "one two"),
+        (ValueError(""), "ValueError"),
+    ],
+)
+def test_library_errors_are_condensed_to_a_few_words(exc, reason):
+    assert weights._reason(exc) == reason
 
 
 def test_file_is_opened_read_only(tmp_path):

@@ -1,13 +1,15 @@
 """The safe, position-keeping YAML reader (dynapspec.spec.yamlload)."""
 from __future__ import annotations
 
+import json
+import re
 import time
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from dynapspec.errors import SpecError
-from dynapspec.spec import yamlload
+from dynapspec.spec import schema, yamlload
 
 
 def parse(text: str):
@@ -68,28 +70,35 @@ def test_duplicate_key_points_at_the_second_and_names_the_first():
     assert doc.data["b"]["kernel"] == 5
 
 
-@pytest.mark.parametrize(
-    "value, hint",
-    [
-        ("no", "write false"),
-        ("No", "write false"),
-        ("NO", "write false"),
-        ("yes", "write true"),
-        ("on", "write true"),
-        ("Off", "write false"),
-        ("y", "write true"),
-        ("n", "write false"),
-        ("1e3", "write 1000"),
-        ("1.5e3", "write 1500"),
-        ("2E-1", "write 0.2"),
-        ("0777", "octal number 511"),
-        ("010", "octal number 8"),
-        ("1:20", "base-60"),
-        ("1_000", "write 1000"),
-        ("0b101", "write 5"),
-        ("2024-01-02", "date"),
-    ],
-)
+TRAPS = [
+    ("no", "write `false`"),
+    ("No", "write `false`"),
+    ("NO", "write `false`"),
+    ("yes", "write `true`"),
+    ("on", "write `true`"),
+    ("Off", "write `false`"),
+    ("y", "write `true`"),
+    ("n", "write `false`"),
+    ("1e3", "write `1000`"),
+    ("1.5e3", "write `1500`"),
+    ("2E-1", "write `0.2`"),
+    ("1e-9", "write `1.0e-09`"),
+    ("-2.5e20", "write `-2.5e+20`"),
+    ("1e999", "write `.inf`"),
+    ("0777", "octal number 511"),
+    ("010", "octal number 8"),
+    ("0o17", "octal number 15"),
+    ("1:20", "base-60 number 80"),
+    ("-1:20.5", "base-60 number -80.5"),
+    ("1_000", "write `1000`"),
+    ("1_000.5", "write `1000.5`"),
+    ("0b101", "write `5`"),
+    ("2024-01-02", "date"),
+    ("=", "write `\"=\"`"),
+]
+
+
+@pytest.mark.parametrize("value, hint", TRAPS)
 def test_yaml11_traps_are_refused_with_advice(value, hint):
     doc = parse(f"neuron:\n  reset: {value}\n")
     [diag] = doc.diagnostics
@@ -97,6 +106,72 @@ def test_yaml11_traps_are_refused_with_advice(value, hint):
     assert hint in diag.message
     assert value in diag.message
     assert "neuron.reset" in doc.flagged
+
+
+def suggestions(message: str):
+    """(kind, text) of every value a yaml-ambiguous message tells the user to write."""
+    found = re.findall(r"(?:write|, or) `([^`]+)` for the (\w+)", message)
+    found += [(text, kind) for kind, text in re.findall(r"takes an? (\w+): write `([^`]+)`$", message)]
+    return [(kind, text) for text, kind in found]
+
+
+def reading(text: str):
+    """The value this reader gives a plain scalar, asserting that it accepts it."""
+    doc = parse(f"a: {text}\n")
+    assert not doc.diagnostics, (text, [d.message for d in doc.diagnostics])
+    return doc.data["a"]
+
+
+@pytest.mark.parametrize("value", [value for value, _ in TRAPS])
+def test_every_suggestion_is_accepted_as_it_is_written(value):
+    [diag] = parse(f"a: {value}\n").diagnostics
+    offered = suggestions(diag.message)
+    assert offered and {kind for kind, _ in offered} <= {"boolean", "number", "string"}
+    for kind, text in offered:
+        got = reading(text)
+        assert type(got) is {"boolean": bool, "string": str}.get(kind, type(got))
+        if kind == "string":
+            assert got == value
+    key_diags = parse(f"{value}: 1\n").diagnostics
+    if value in ("y", "n"):
+        assert not key_diags  # `x` and `y` are axis keys, and plain strings as keys
+    else:
+        [key_diag] = key_diags
+        assert suggestions(key_diag.message) == [("string", json.dumps(value))]  # a key is a string
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.from_regex(yamlload._YAML12_NUMBER, fullmatch=True))
+def test_numbers_read_as_yaml_1_2_reads_them_or_come_with_a_number_that_does(text):
+    doc = parse(f"a: {text}\n")
+    if not doc.diagnostics:
+        assert float(doc.data["a"]) == float(text)
+        return
+    [diag] = doc.diagnostics
+    [(kind, number), (_, quoted)] = suggestions(diag.message)
+    assert kind == "number"
+    assert float(reading(number)) == float(text)
+    assert reading(quoted) == text
+
+
+@pytest.mark.parametrize(
+    "text, offered",
+    [
+        ("input:\n  dvs:\n    polarity: on\n", [("string", '"on"')]),
+        ("neuron:\n  reset: no\n", [("string", '"no"')]),
+        ("layers:\n  - monitor: yes\n", [("boolean", "true")]),
+        ("neuron:\n  threshold: 1e-9\n", [("number", "1.0e-09")]),
+        ("neuron:\n  low_threshold: -1e3\n", [("number", "-1000")]),
+        ("readout:\n  threshold: 0777\n", [("number", "777")]),
+        ("x-note: yes\n", [("boolean", "true"), ("string", '"yes"')]),  # anything goes here: both
+        ("layers:\n  - conv: {kernel: on}\n", [("boolean", "true"), ("string", '"on"')]),  # neither fits: both
+    ],
+)
+def test_advice_offers_only_what_the_key_takes(text, offered):
+    [diag] = yamlload.parse(text.encode(), "net.yaml", schema.expects).diagnostics
+    assert suggestions(diag.message) == offered
+    if len(offered) == 1:
+        assert "takes" in diag.message
 
 
 @pytest.mark.parametrize("value", ['"no"', "'1e3'", '"0777"', "true", "false", "FALSE", "0", "-7", "1.0", "0x10", "subtract"])
@@ -217,3 +292,28 @@ def test_any_text_gives_data_or_a_spec_error(text):
         assert all(d.location.file == "net.yaml" for d in err.diagnostics)
     else:
         assert all(d.code.startswith("yaml-") for d in doc.diagnostics)
+
+
+def _doc_rows():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "spec.md").read_text(encoding="utf-8")
+    table = text.split("## How the file is read", 1)[1].split("## Diagnostics", 1)[0]
+    return [row.strip("| ").split(" | ") for row in table.splitlines() if row.startswith("|") and "`yaml-ambiguous`" in row]
+
+
+def test_the_docs_table_of_traps_is_true():
+    """Every value docs/spec.md lists as ambiguous is refused; every value it says to write is accepted."""
+    rows = _doc_rows()
+    assert len(rows) >= 5
+    checked = 0
+    for what, _, advice in rows:
+        for value in re.findall(r"`([^`]+)`", what):
+            doc = parse(value.replace("*base", "{}") + "\n" if value.startswith("<<") else f"a: {value}\n")
+            assert [d.code for d in doc.diagnostics] == ["yaml-ambiguous"], value
+        for sentence in re.findall(r"(?:write|accepted:) (.*?)(?:\. |$)", advice):
+            for value in re.findall(r"`([^`]+)`", sentence):
+                doc = parse(value + "\n" if ": " in value else f"a: {value}\n")
+                assert not doc.diagnostics, value
+                checked += 1
+    assert checked >= 8

@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from typing import Union
 
-from ..errors import Location, SpecError, error
+from ..errors import Diagnostic, Location, SpecError, error
 from .model import Locator, Spec
 
 
@@ -24,23 +25,44 @@ def load(path: Union[str, "os.PathLike[str]"]) -> Spec:
     try:
         with open(path, "rb") as handle:
             raw = handle.read(yamlload.MAX_BYTES + 1)
+            size = os.fstat(handle.fileno()).st_size if len(raw) > yamlload.MAX_BYTES else len(raw)
     except OSError as exc:
         reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
         raise SpecError([error("file-not-found", f"the spec file {spec_file} {reason}", Location(spec_file))]) from None
 
-    document = yamlload.parse(raw, spec_file)
+    try:
+        document = yamlload.parse(raw, spec_file, schema.expects, size)
+    except SpecError as err:
+        raise SpecError(map(_one_line, err.diagnostics)) from None
     locator = Locator(spec_file, document.positions)
     problems = list(document.diagnostics) + schema.check(document.data, locator, document.flagged)
     if problems:
-        raise SpecError(problems)
+        raise SpecError(map(_one_line, problems))
 
     spec, problems = build.build(document.data, locator, hashlib.sha256(raw).hexdigest())
     found, weight_problems = weights.read(spec.weights_file, spec.layers, locator)
     problems += weight_problems
     if problems:
-        raise SpecError(problems)
+        raise SpecError(map(_one_line, problems))
     layers = tuple(
         dataclasses.replace(layer, weight=found[layer.name].weight, weight_sha256=found[layer.name].sha256)
         for layer in spec.layers
     )
     return dataclasses.replace(spec, layers=layers)
+
+
+_LINE_BREAKING = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _one_line(diag: Diagnostic) -> Diagnostic:
+    """Every diagnostic is one line: control characters that came from the user's keys, names and
+    dataset paths (or from a library's text) are written as escapes (``\\n``)."""
+
+    def flat(text):
+        if text is None:
+            return None
+        return _LINE_BREAKING.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+    where = diag.location
+    location = dataclasses.replace(where, file=flat(where.file), path=flat(where.path), layer=flat(where.layer))
+    return dataclasses.replace(diag, message=flat(diag.message), location=location)

@@ -11,14 +11,17 @@ only this module reads:
 
 For ``oneOf`` failures the branch whose type matches the value is followed, so a user reads
 "kernel 17 is above the maximum 16; the chip allows square kernels 1..16", not a oneOf dump.
+Keys that exist only to be refused (``bias``) are never offered as allowed keys or suggestions.
+:func:`expects` answers which JSON types a data path takes, for the YAML reader's advice.
 """
 from __future__ import annotations
 
 import difflib
 import functools
 import json
+import re
 from importlib import resources
-from typing import Any, Iterable, List, Mapping
+from typing import Any, Iterable, List, Mapping, Optional
 
 from ..errors import Diagnostic, error
 from .model import Locator
@@ -52,14 +55,87 @@ def _validator():
     return Draft7Validator(schema())
 
 
-def _describe(value, quoted: bool = False) -> str:
-    """How a value reads to the user: ``the string "5"`` (or ``"5"``), ``a list``, ``17``."""
+_PATH_TOKEN = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
+
+
+@functools.lru_cache(maxsize=1024)
+def expects(path: str) -> Optional[frozenset]:
+    """The JSON types the schema allows at a data path (``input.dvs.polarity`` -> {string}).
+
+    None when the path is unknown to the schema or allows anything (extension keys).
+    """
+    tokens = [int(index) if index else key for index, key in _PATH_TOKEN.findall(path)]
+    found = _types_at(schema(), tokens)
+    return frozenset(found) if found else None
+
+
+def _types_at(node, tokens) -> Optional[set]:
+    """Types at ``tokens`` below ``node``: a set (empty: nothing can be there), None for anything.
+
+    A value must satisfy the node and one of its ``oneOf``/``anyOf`` branches: the answer is what
+    the node's own keywords allow, narrowed by the union of what the branches allow.
+    """
+    if not isinstance(node, dict):
+        return None if node is not False else set()
+    if "$ref" in node:
+        return _types_at(_resolve(node["$ref"]), tokens)
+    own = _own_types_at(node, tokens)
+    branches = node.get("oneOf") or node.get("anyOf")
+    if not branches:
+        return own
+    found = [_types_at(branch, tokens) for branch in branches]
+    either = None if any(f is None for f in found) else set().union(*found)
+    return either if own is None else own if either is None else own & either
+
+
+def _own_types_at(node: Mapping, tokens) -> Optional[set]:
+    declared = node.get("type")
+    declared = {declared} if isinstance(declared, str) else set(declared) if declared else None
+    if not tokens:
+        if declared is None and ("const" in node or "enum" in node):
+            return {_json_type(v) for v in ([node["const"]] if "const" in node else node["enum"])}
+        return declared
+    head, rest = tokens[0], tokens[1:]
+    if isinstance(head, int):
+        if declared is not None and "array" not in declared:
+            return set()
+        items = node.get("items")
+        if isinstance(items, list):
+            items = items[head] if head < len(items) else node.get("additionalItems")
+        return _types_at(items, rest) if items is not None else None
+    if declared is not None and "object" not in declared:
+        return set()
+    if head in node.get("properties", {}):
+        return _types_at(node["properties"][head], rest)
+    for pattern, sub in node.get("patternProperties", {}).items():
+        if re.search(pattern, head):
+            return _types_at(sub, rest)
+    extra = node.get("additionalProperties")
+    return _types_at(extra, rest) if extra is not None else None
+
+
+def _json_type(value) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "string" if isinstance(value, str) else "null" if value is None else "object"
+
+
+def _describe(value, quoted: bool = False, short: bool = False) -> str:
+    """How a value reads to the user: ``the string "5"`` (or ``"5"``), ``a list``, ``17``.
+
+    Strings are shown as JSON strings, so a newline or tab inside reads as ``\\n`` and a message
+    stays on one line; ``short`` cuts a string of more than 40 characters to its first 32.
+    """
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"' if quoted else f'the string "{value}"'
+        text = json.dumps(value[:32] if short and len(value) > 40 else value, ensure_ascii=False)
+        text = text[:-1] + '..."' if short and len(value) > 40 else text
+        return text if quoted else f"the string {text}"
     if isinstance(value, (int, float)):
         return f"{value:g}" if isinstance(value, float) else str(value)
     return "a mapping" if isinstance(value, dict) else "a list"
@@ -115,6 +191,20 @@ def _number_message(err, label: str) -> str:
     return f"{label} {_describe(err.instance)} {words}{_allowed(err)}"
 
 
+def _closest(found: str, options: List[str]) -> List[str]:
+    """The options a mistyped value most likely meant: those it begins (``speck2f`` -> both
+    Speck 2f boards), else the closest spelling."""
+    started = [o for o in options if o.lower().startswith(found.lower())] if found else []
+    if started:
+        return started if len(started) <= 3 else []  # more: the list of what is allowed follows anyway
+    return difflib.get_close_matches(found, options, n=1)
+
+
+def _refused(subschema) -> bool:
+    """A property that exists only to be refused with its own message (``bias``)."""
+    return isinstance(subschema, dict) and subschema.get("not") == {}
+
+
 def _options(values) -> str:
     values = [str(v) for v in values]
     return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
@@ -136,8 +226,8 @@ def _message(err, path: str) -> str:
         found = _describe(err.instance, quoted=True)
         hint = ""
         if isinstance(err.instance, str):
-            close = difflib.get_close_matches(err.instance, [str(o) for o in options], n=1)
-            hint = f" (did you mean `{close[0]}`?)" if close else ""
+            close = _closest(err.instance, [str(o) for o in options])
+            hint = f" (did you mean {' or '.join(f'`{c}`' for c in close)}?)" if close else ""
         return f"{label} {found} is not allowed{hint}" + (_allowed(err) or f"; allowed: {_options(options)}")
     if v == "const":
         return f"{label} {_describe(err.instance, quoted=True)} is not supported" + (_allowed(err) or f"; write {err.validator_value}")
@@ -146,7 +236,9 @@ def _message(err, path: str) -> str:
         bound = err.schema.get("maxItems") if v != "minItems" else err.validator_value
         words = f"; it takes at most {bound}" if v != "minItems" else f"; it takes at least {bound}"
         return f"{label} has {count} entr{'y' if count == 1 else 'ies'}{_allowed(err) or words}"
-    if v in ("pattern", "not", "maxLength", "minLength"):
+    if v == "maxLength":
+        return f"{label} {_describe(err.instance, quoted=True, short=True)} has {len(err.instance)} characters; at most {err.validator_value} are allowed"
+    if v in ("pattern", "not", "minLength"):
         shown = _describe(err.instance, quoted=True) if err.instance != "" else "an empty string"
         return f"{label} {shown} is not allowed{_allowed(err) or '; ' + err.message}"
     return err.message
@@ -179,9 +271,10 @@ class _Converter:
                     what = sub.get("description") or (_resolve(sub["$ref"]).get("description") if "$ref" in sub else "")
                     self.emit("spec-missing-key", path, f"missing key `{key}`" + (f" ({what})" if what else ""))
         elif err.validator == "additionalProperties":
-            known = list(err.schema.get("properties", {}))
+            properties = err.schema.get("properties", {})
+            known = [key for key, sub in properties.items() if not _refused(sub)]
             for key in err.instance:
-                if key in known or key.startswith("x-"):
+                if key in properties or key.startswith("x-"):
                     continue
                 close = difflib.get_close_matches(key, known, n=1)
                 hint = f"did you mean `{close[0]}`? " if close else ""

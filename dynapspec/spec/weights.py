@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -49,6 +51,20 @@ class _Problem(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code, self.message = code, message
+
+
+def _reason(exc: Exception) -> str:
+    """An OS or HDF5 error in a few words on one line.
+
+    h5py's text spans lines and carries timestamps and buffer addresses; what the user needs is
+    the OS reason (``Permission denied``) or HDF5's innermost one (``file signature not found``).
+    """
+    errno = getattr(exc, "errno", None)
+    if errno:
+        return os.strerror(errno)
+    text = " ".join(str(exc).split())
+    inner = re.search(r"\(([^()]+)\)\)*$", text)
+    return inner.group(1) if inner else text or type(exc).__name__
 
 
 def _first_index(mask: np.ndarray) -> Tuple[int, ...]:
@@ -146,7 +162,7 @@ class _File:
         try:
             return np.asarray(dataset[()])
         except (OSError, ValueError, TypeError) as exc:
-            raise _Problem("weights-file", f"cannot read {dataset.name} in {self.filename}: {exc}") from None
+            raise _Problem("weights-file", f"cannot read {dataset.name} in {self.filename} ({_reason(exc)})") from None
 
 
 def _check_layer(file: _File, layer: LayerSpec) -> LayerWeights:
@@ -210,9 +226,10 @@ def read(filename: str, layers: Sequence[LayerSpec], locator: Locator, weights_p
         h5 = h5py.File(filename, "r")
     except FileNotFoundError:
         return {}, [error("weights-file", f"the weight file {filename} does not exist", locator.at(weights_path))]
+    except IsADirectoryError:
+        return {}, [error("weights-file", f"the weight file {filename} is a directory, not an HDF5 file", locator.at(weights_path))]
     except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        return {}, [error("weights-file", f"cannot open {filename} as HDF5 ({reason})", locator.at(weights_path))]
+        return {}, [error("weights-file", f"cannot open {filename} as HDF5 ({_reason(exc)})", locator.at(weights_path))]
     found: Dict[str, LayerWeights] = {}
     problems: List[Diagnostic] = []
     with h5:

@@ -7,7 +7,9 @@ parser's *event stream* itself, so it can refuse what hand-written specs get wro
 - duplicate keys (``yaml-duplicate-key``), explicit tags (``yaml-tag``);
 - YAML 1.1 traps whose meaning differs between YAML 1.1 (PyYAML) and YAML 1.2 / JSON
   (``yaml-ambiguous``): yes/no/on/off/y/n, ``1e3`` (a string in 1.1), ``0777`` (octal),
-  ``1:20`` (base 60), ``1_000``, ``0b101``, dates, ``<<`` merge keys;
+  ``1:20`` (base 60), ``1_000``, ``0b101``, dates, ``<<`` merge keys; the message says what to
+  write instead, only values this reader accepts, and only the reading the key can take when the
+  schema knows its type (``polarity: on`` -> write ``"on"``);
 - alias bombs and deep nesting (``yaml-too-complex``), counted *before* anything is expanded:
   an alias costs the size of what it refers to, so a billion-laughs document stops at once.
 
@@ -16,9 +18,11 @@ Python or C stack. Every value's position is recorded under its JSON path (``lay
 """
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -88,43 +92,85 @@ def _decode(raw: bytes) -> str:
         raise _Fatal("yaml-syntax", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", line=line, column=column)
 
 
-def _number_text(text: str) -> str:
-    value = float(text)
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+def _yaml_number(value: float) -> str:
+    """A number as text that YAML 1.1 and 1.2 both read as that number: ``1e-9`` -> ``1.0e-09``.
+
+    YAML 1.1 floats need a dot, and a sign on the exponent; whole numbers are written as integers.
+    """
+    if math.isinf(value):
+        return "-.inf" if value < 0 else ".inf"
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    text = repr(value)  # '0.25', '1e-09', '1.5e+20': the exponent always carries its sign
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa if '.' in mantissa else mantissa + '.0'}{e}{exponent}"
 
 
-def _ambiguity(tag: str, text: str, is_key: bool) -> Optional[str]:
-    """Why a plain scalar means different things in YAML 1.1 and 1.2, or None if it does not."""
+def _base60(text: str):
+    sign = -1 if text.startswith("-") else 1
+    value = 0
+    for part in text.lstrip("+-").replace("_", "").split(":"):
+        value = value * 60 + (float(part) if "." in part else int(part))
+    return sign * value
+
+
+_KIND_WORDS = {"boolean": "a boolean", "number": "a number", "string": "a string"}
+
+
+def _advice(reason: str, options, label: str, expects: Optional[frozenset], is_key: bool) -> str:
+    """``reason; write `A` for the number, or `"B"` for the string``, keeping only what fits the key.
+
+    ``options`` are (kind, text) pairs, each text a value this reader accepts. A mapping key is always
+    a string; elsewhere ``expects`` (the JSON types the schema allows here, None if unknown) drops
+    the readings the key cannot take, so ``polarity: on`` is told to write ``"on"``, not ``true``.
+    """
+    if is_key:
+        expects, label = frozenset({"string"}), "a key"
+    if expects is not None:
+        allowed = {"number"} if expects & {"number", "integer"} else set()
+        allowed |= expects & {"boolean", "string"}
+        fitting = [(kind, text) for kind, text in options if kind in allowed]
+        if len(fitting) == 1:
+            kind, text = fitting[0]
+            return f"{reason}; {label} takes {_KIND_WORDS[kind]}: write `{text}`"
+        options = fitting or options
+    return f"{reason}; write " + ", or ".join(f"`{text}` for the {kind}" for kind, text in options)
+
+
+def _ambiguity(tag: str, text: str, is_key: bool, label: str, expects: Optional[frozenset]) -> Optional[str]:
+    """Why a plain scalar means different things in YAML 1.1 and 1.2 (with what to write), or None."""
+    quoted = json.dumps(text)
+
+    def advise(reason: str, *options) -> str:
+        return _advice(reason, options + (("string", quoted),), label, expects, is_key)
+
     if tag == _T + "bool" and text not in _PLAIN_BOOL or tag == _T + "str" and not is_key and _YAML11_ONLY_BOOL.fullmatch(text):
         meaning = "true" if text.lower() in ("y", "yes", "on") else "false"
-        return (
-            f"`{text}` is the boolean {meaning} in YAML 1.1 but the string \"{text}\" in YAML 1.2; "
-            f"write {meaning} for the boolean, or \"{text}\" (quoted) for the string"
-        )
+        return advise(f"`{text}` is the boolean {meaning} in YAML 1.1 but the string \"{text}\" in YAML 1.2", ("boolean", meaning))
     if tag == _T + "str" and _YAML12_NUMBER.fullmatch(text):
-        return (
-            f"`{text}` is the string \"{text}\" in YAML 1.1 (PyYAML) but a number in YAML 1.2; "
-            f"write {_number_text(text)} for the number, or \"{text}\" (quoted) for the string"
-        )
+        return advise(f"`{text}` is the string \"{text}\" in YAML 1.1 (PyYAML) but a number in YAML 1.2", ("number", _yaml_number(float(text))))
+    if tag == _T + "str" and re.fullmatch(r"0o[0-7]+", text):
+        return advise(f"`{text}` is the string \"{text}\" in YAML 1.1 but the octal number {int(text, 8)} in YAML 1.2", ("number", str(int(text, 8))))
     if tag in (_T + "int", _T + "float"):
         plain = text.replace("_", "")
         if ":" in text:
-            return f"`{text}` is a base-60 number in YAML 1.1 but a string in YAML 1.2; write the number in decimal, or quote it"
+            value = _base60(text)
+            return advise(f"`{text}` is the base-60 number {value:g} in YAML 1.1 but a string in YAML 1.2", ("number", _yaml_number(float(value))))
         if re.fullmatch(r"[-+]?0[0-9]+", plain):
-            return (
-                f"`{text}` is the octal number {int(plain, 8)} "
-                f"in YAML 1.1 but {int(plain, 10)} in YAML 1.2; write the number without leading zeros, or quote it"
+            return advise(
+                f"`{text}` is the octal number {int(plain, 8)} in YAML 1.1 but {int(plain, 10)} in YAML 1.2",
+                ("number", str(int(plain, 10))),
             )
         if re.fullmatch(r"[-+]?0b[01]+", plain):
-            return f"`{text}` is the binary number {int(plain, 0)} in YAML 1.1 but a string in YAML 1.2; write {int(plain, 0)}"
+            return advise(f"`{text}` is the binary number {int(plain, 0)} in YAML 1.1 but a string in YAML 1.2", ("number", str(int(plain, 0))))
         if "_" in text:
-            return f"`{text}` is the number {plain} in YAML 1.1 but a string in YAML 1.2; write {plain} without underscores"
+            return advise(f"`{text}` is the number {plain} in YAML 1.1 but a string in YAML 1.2", ("number", plain))
     if tag == _T + "timestamp":
-        return f"`{text}` is a date in YAML 1.1; quote it if you mean text"
+        return advise(f"`{text}` is a date in YAML 1.1 but a string in YAML 1.2")
     if tag == _T + "merge":
         return "`<<` merge keys are a YAML 1.1 feature that other readers treat as an ordinary key; write the keys out, or reuse a whole value with an alias (*name)"
     if tag not in (_T + "str", _T + "bool", _T + "int", _T + "float", _T + "null"):
-        return f"`{text}` has the YAML 1.1 type {tag.rsplit(':', 1)[-1]}; quote it"
+        return advise(f"`{text}` has the YAML 1.1 type {tag.rsplit(':', 1)[-1]}")
     return None
 
 
@@ -146,9 +192,12 @@ def _scalar(tag: str, text: str):
     return text
 
 
+Expects = Callable[[str], Optional[frozenset]]  # JSON path -> the JSON types allowed there (None: unknown)
+
+
 class _Composer:
-    def __init__(self, text: str, file: str):
-        self.file = file
+    def __init__(self, text: str, file: str, expects: Optional[Expects] = None):
+        self.file, self.expects = file, expects
         self.loader = _Loader(text)
         self.positions: Dict[str, Tuple[int, int]] = {}
         self.diagnostics: List[Diagnostic] = []
@@ -224,7 +273,7 @@ class _Composer:
             tag = self.loader.resolve(yaml.ScalarNode, text, (True, False))
         else:  # quoted or block scalar
             tag = _T + "str"
-        problem = _ambiguity(tag, text, is_key) if event.implicit[0] else None
+        problem = self._ambiguity(tag, text, path, is_key) if event.implicit[0] else None
         if problem is not None:
             self.report("yaml-ambiguous", problem, event.start_mark, path if not is_key else child_path(path, text))
             value = text
@@ -233,6 +282,10 @@ class _Composer:
         if not is_key:
             self.positions[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
         self._deliver(value, 1, 0, event.start_mark, path, is_key, event.anchor)
+
+    def _ambiguity(self, tag: str, text: str, path: str, is_key: bool) -> Optional[str]:
+        expects = self.expects(path) if self.expects is not None and not is_key else None
+        return _ambiguity(tag, text, is_key, path.rsplit(".", 1)[-1] or "this value", expects)
 
     def _tag_error(self, event, path: str) -> None:
         self.report(
@@ -301,13 +354,20 @@ class _Composer:
         return self.root
 
 
-def parse(raw: bytes, file: str) -> Document:
-    """Parse the bytes of a spec file. Raises SpecError for what makes the data unusable."""
+def parse(raw: bytes, file: str, expects: Optional[Expects] = None, size: Optional[int] = None) -> Document:
+    """Parse the bytes of a spec file. Raises SpecError for what makes the data unusable.
+
+    ``expects`` tells which JSON types the schema allows at a path, so that advice about an
+    ambiguous value offers only readings the key can take. ``size`` is the file's size when
+    ``raw`` holds only its first MAX_BYTES + 1 bytes (None: ``raw`` is the whole file; 0: unknown).
+    """
     try:
         if len(raw) > MAX_BYTES:
-            raise _Fatal("yaml-too-complex", f"the file is {len(raw)} bytes; a spec is limited to {MAX_BYTES} bytes", line=1, column=1)
+            size = len(raw) if size is None else size
+            found = f"{size} bytes" if size >= len(raw) else f"more than {MAX_BYTES} bytes"
+            raise _Fatal("yaml-too-complex", f"the file is {found}; a spec is limited to {MAX_BYTES} bytes ({MAX_BYTES >> 20} MiB)", line=1, column=1)
         text = _decode(raw)
-        composer = _Composer(text, file)
+        composer = _Composer(text, file, expects)
         data = composer.run()
     except _Fatal as exc:
         raise SpecError([error(exc.code, exc.message, Location(file, exc.line, exc.column))]) from None
