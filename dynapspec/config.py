@@ -353,8 +353,7 @@ def _dump(value, indent: int = 0) -> str:
     if isinstance(value, np.ndarray):
         if value.ndim < 2 or value.size == 0:
             return json.dumps(value.tolist())
-        rows = _array_rows(value)
-        return "[\n" + ",\n".join(pad + row for row in rows) + "\n" + "  " * indent + "]"
+        return _array_text(value, pad, "  " * indent)
     if isinstance(value, list):
         if not any(isinstance(v, (dict, list)) for v in value):
             return json.dumps(value)
@@ -366,10 +365,11 @@ def _dump(value, indent: int = 0) -> str:
 _INT8_TEXT = np.array([str(i) for i in range(-128, 128)], dtype=object)
 
 
-def _array_rows(array: np.ndarray) -> list:
-    """One compact JSON line per outermost index of an integer array (as json.dumps would write it).
+def _array_text(array: np.ndarray, pad: str, closing_pad: str) -> str:
+    """An integer array as JSON, one line per outermost index (as json.dumps would write each line).
 
-    One format string per row shape keeps this fast: a row of C*k*k numbers is one ``str.format``.
+    The whole array is one ``str.format`` over a template of its shape, with the numbers' text
+    looked up for the int8 range: fast enough to keep `dynapspec compile` near its import time.
     """
     def template(shape) -> str:
         if not shape:
@@ -377,11 +377,10 @@ def _array_rows(array: np.ndarray) -> list:
         inner = template(shape[1:])
         return "[" + ", ".join([inner] * shape[0]) + "]"
 
-    row_template = template(array.shape[1:])
+    rows = (",\n" + pad).join([template(array.shape[1:])] * array.shape[0])
     flat = array.reshape(-1)
     if flat.min() >= -128 and flat.max() <= 127:  # weights, kill bits, zero states: look the text up
         tokens = _INT8_TEXT[flat.astype(np.int64) + 128].tolist()
     else:
         tokens = list(map(str, flat.tolist()))
-    step = array[0].size
-    return [row_template.format(*tokens[i : i + step]) for i in range(0, len(tokens), step)]
+    return "[\n" + pad + rows.format(*tokens) + "\n" + closing_pad + "]"
