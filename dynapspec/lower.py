@@ -59,6 +59,7 @@ class _Lowering:
         self.diagnostics: List[Diagnostic] = []
         self.warnings: List[Diagnostic] = []
         self.shifts: Dict[Tuple[str, str], int] = {}  # (source, target) -> feature shift
+        self.pooling: Dict[Tuple[str, str], int] = {}  # (source, target) -> pooling factor of that edge
 
     # -- helpers
     def _at(self, path: str, layer: Optional[str] = None):
@@ -85,7 +86,7 @@ class _Lowering:
             return None  # every layer's shape depends on the input's
         arrivals: Dict[str, List[_Arrival]] = {layer.name: [] for layer in spec.layers}
         reachable = set(entry.targets)
-        for edge in self._input_edges():
+        for edge in spec.input.edges:
             arrivals[edge.target].append(
                 _Arrival(INPUT, entry_shape[0], entry_shape[1], entry_shape[2], 1, 1.0, edge.feature_shift, edge)
             )
@@ -109,32 +110,8 @@ class _Lowering:
                 blocked.update(edge.target for edge in layer.edges)
                 continue
             layers.append(lowered)
-            F, OH, OW = lowered.output_shape
-            if lowered.monitor and any(_product(edge.pool) > 1 for edge in layer.edges):
-                self.warnings.append(warning(
-                    "monitor-pooled",
-                    f"{layer.name} is monitored and pools on its way out: the host sees its spikes in its own "
-                    f"{OH}x{OW} coordinates, before pooling (U16)",
-                    self._at(layer.path, layer.name),
-                ))
-            for edge in layer.edges:
-                reachable.add(edge.target)
-                pooled = self._edge_pooling(layer, edge)
-                if pooled is None:
-                    blocked.add(edge.target)
-                    continue
-                factor, weight_factor = pooled
-                if OH % factor or OW % factor:
-                    self.warnings.append(warning(
-                        "pool-remainder",
-                        f"{layer.name} -> {edge.target}: a {OH}x{OW} map pooled by {factor} keeps "
-                        f"{OH // factor}x{OW // factor}; spikes in the last {OH % factor} row(s) / {OW % factor} "
-                        "column(s) are dropped (U04)",
-                        self._at(edge.path or layer.path, layer.name),
-                    ))
-                arrivals[edge.target].append(
-                    _Arrival(layer.name, F, OH // factor, OW // factor, factor, weight_factor, edge.feature_shift, edge)
-                )
+            reachable.update(edge.target for edge in layer.edges)
+            blocked.update(self._send(layer, lowered, arrivals))
         if self.diagnostics:
             return None
         layers = self._attach_routes(layers)
@@ -143,6 +120,37 @@ class _Lowering:
         if self.diagnostics:
             return None
         return Network(spec.name, self.profile.target, entry, tuple(layers))
+
+    def _send(self, layer: LayerSpec, lowered: ChipLayer, arrivals: Dict[str, List[_Arrival]]) -> List[str]:
+        """Deliver a lowered layer's output along its edges; returns the targets of edges that failed."""
+        F, OH, OW = lowered.output_shape
+        failed = []
+        for edge in layer.edges:
+            pooled = self._edge_pooling(layer, edge)
+            if pooled is None:
+                failed.append(edge.target)
+                continue
+            factor, weight_factor = pooled
+            self.pooling[(layer.name, edge.target)] = factor
+            if OH % factor or OW % factor:
+                self.warnings.append(warning(
+                    "pool-remainder",
+                    f"{layer.name} -> {edge.target}: a {OH}x{OW} map pooled by {factor} keeps "
+                    f"{OH // factor}x{OW // factor}; spikes in the last {OH % factor} row(s) / {OW % factor} "
+                    "column(s) are dropped (U04)",
+                    self._at(edge.path or layer.path, layer.name),
+                ))
+            arrivals[edge.target].append(
+                _Arrival(layer.name, F, OH // factor, OW // factor, factor, weight_factor, edge.feature_shift, edge)
+            )
+        if lowered.monitor and any(self.pooling.get((layer.name, e.target), 1) > 1 for e in layer.edges):
+            self.warnings.append(warning(
+                "monitor-pooled",
+                f"{layer.name} is monitored and pools on its way out: the host sees its spikes in its own "
+                f"{OH}x{OW} coordinates, before pooling (U16)",
+                self._at(layer.path, layer.name),
+            ))
+        return failed
 
     def _feed_readout(self, layer: ChipLayer) -> ChipLayer:
         """Route an exit layer to the readout; widen it for the 2e/2f erratum (class k <- feature s(k-1))."""
@@ -173,9 +181,6 @@ class _Lowering:
         )
 
     # -- graph
-    def _input_edges(self) -> Tuple[Edge, ...]:
-        return self.spec.input.edges
-
     def _topological_order(self) -> Optional[List[LayerSpec]]:
         """Kahn's algorithm, ties broken by spec order; a cycle is reported with its members."""
         layers = self.spec.layers
@@ -466,18 +471,11 @@ class _Lowering:
         for layer in layers:
             spec_layer = self.spec.layer(layer.name)
             routes = tuple(
-                Route(edge.target, self._edge_pooling(spec_layer, edge)[0], self.shifts[(layer.name, edge.target)])
+                Route(edge.target, self.pooling[(layer.name, edge.target)], self.shifts[(layer.name, edge.target)])
                 for edge in spec_layer.edges
             )
             out.append(replace(layer, routes=routes))
         return out
-
-
-def _product(steps) -> int:
-    factor = 1
-    for step in steps:
-        factor *= step.factor
-    return factor
 
 
 def _dense_as_conv(weight: np.ndarray, C: int, H: int, W: int, order: str) -> np.ndarray:

@@ -5,8 +5,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from dynapspec.spec.build import xy
 from dynapspec.spec.model import (
-    XY,
     Conv,
     Dense,
     Edge,
@@ -21,7 +21,7 @@ from dynapspec.spec.model import (
 
 def conv(name, channels, kernel, weight, stride=1, padding=0, to=None, pool=(), threshold=1.0, low=None,
          reset="subtract", monitor=None, core=None, quantize=True, merge="concat"):
-    return dict(name=name, op=Conv(channels, kernel, _xy(stride), _xy(padding)), weight=weight, to=to, pool=pool,
+    return dict(name=name, op=Conv(channels, kernel, xy(stride), xy(padding)), weight=weight, to=to, pool=pool,
                 neuron=Neuron(threshold, low, reset), monitor=monitor, core=core, quantize=quantize, merge=merge)
 
 
@@ -29,10 +29,6 @@ def dense(name, features, weight, to=None, pool=(), threshold=1.0, low=None, res
           core=None, quantize=True, order="chw"):
     return dict(name=name, op=Dense(features, order), weight=weight, to=to, pool=pool,
                 neuron=Neuron(threshold, low, reset), monitor=monitor, core=core, quantize=quantize, merge="concat")
-
-
-def _xy(v):
-    return v if isinstance(v, XY) else XY(v, v)
 
 
 def _pool(p):
