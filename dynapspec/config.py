@@ -236,7 +236,7 @@ class Config:
         try:
             return cls(_from_doc(Header, header), _from_doc(ChipConfig, data["chip"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise SpecError.single("config-format", f"malformed document: {exc!r}", Location(source)) from None
+            raise SpecError.single("config-format", f"malformed document: {exc}", Location(source)) from None
 
 
 # ---------------------------------------------------------------- generic (de)serialisation

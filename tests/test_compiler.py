@@ -463,3 +463,26 @@ def test_zero_weight_warning_says_what_set_the_scale():
     spec = make_spec((1, 2, 2), [conv("a", 8, 1, w, threshold=100.0, low=-100.0)])
     (warn,) = [w for w in compile_spec(spec).warnings if w.code == "quant-zero-weights"]
     assert "the thresholds set the step" in warn.message
+
+
+def test_malformed_config_documents_are_one_clear_error():
+    import json
+
+    from dynapspec.config import Config
+
+    text = compile_spec(lenet()).config.to_json()
+    doc = json.loads(text)
+    doc["chip"]["cnn_layers"][0]["threshold_high"] = "high"
+    with pytest.raises(SpecError) as info:
+        Config.from_json(json.dumps(doc), "net.config.json")
+    (diag,) = info.value.diagnostics
+    assert diag.code == "config-format" and diag.location.file == "net.config.json"
+    assert diag.message == "malformed document: threshold_high: expected an integer"
+    doc = json.loads(text)
+    doc["header"]["format_version"] = 2
+    with pytest.raises(SpecError) as info:
+        Config.from_json(json.dumps(doc))
+    assert "this dynapspec reads version 1" in info.value.diagnostics[0].message
+    with pytest.raises(SpecError) as info:
+        Config.from_json("{not json")
+    assert info.value.diagnostics[0].message.startswith("not JSON")
