@@ -185,3 +185,44 @@ def test_written_files_get_the_usual_permissions(lenet):
     umask = os.umask(0)
     os.umask(umask)
     assert mode == 0o666 & ~umask
+
+
+def test_several_specs_are_all_checked_and_every_problem_reported(lenet, tmp_path):
+    bad = _too_big(tmp_path / "big.yaml", "  - name: big\n    conv: {channels: 32, kernel: 3, padding: 1}\n", {"big": (32, 16, 3, 3)})
+    result = invoke("validate", bad, lenet)
+    assert result.exit_code == 1
+    assert "error[layer-fits-no-core]" in result.output and f"{lenet}: ok" in result.output
+    result = invoke("validate", bad, lenet, "--format", "json")
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 1 and doc["valid"] is False
+    assert [d["code"] for d in doc["diagnostics"] if d["severity"] == "error"] == ["layer-fits-no-core"]
+
+
+def test_compile_and_check_several_specs(lenet, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("net.yaml", "net.h5"):
+        shutil.copy(lenet.with_name(name), other / name)
+    assert invoke("compile", lenet, other / "net.yaml").exit_code == 0
+    assert invoke("compile", "--check", lenet, other / "net.yaml").exit_code == 0
+    (other / "net.config.json").write_text("{}")
+    result = invoke("compile", "--check", lenet, other / "net.yaml")
+    assert result.exit_code == 1 and result.output.count("error[config-stale]") == 1
+    assert f"{lenet.with_name('net.config.json')}: up to date" in result.output
+    assert invoke("compile", lenet, other / "net.yaml", "-o", tmp_path / "x.json").exit_code == 2
+
+
+def test_pre_commit_hooks_run_real_commands(lenet):
+    import shlex
+
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert {h["id"] for h in hooks} == {"dynapspec-validate", "dynapspec-check"}
+    assert invoke("compile", lenet).exit_code == 0
+    for hook in hooks:
+        assert {"id", "name", "entry", "language"} <= set(hook) and hook["language"] == "python"
+        program, *args = shlex.split(hook["entry"])
+        assert program == "dynapspec"
+        result = invoke(*args, lenet)  # as pre-commit runs it, with the user's spec in `args`
+        assert result.exit_code == 0, (hook["id"], result.output)

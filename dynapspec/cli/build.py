@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Callable, List, Optional
 
 import typer
 
 from .common import handles_errors, report
 
 SPEC_ARG = typer.Argument(..., help="The spec file (net.yaml).", show_default=False)
+SPECS_ARG = typer.Argument(..., help="One or more spec files (net.yaml).", show_default=False)
 TARGET_OPT = typer.Option(None, "--target", "-t", help="Compile for this board instead of the spec's `target`.")
 
 
@@ -18,13 +19,30 @@ def default_output(spec: Path) -> Path:
     return spec.with_name(spec.stem + ".config.json")
 
 
+def _each(specs: List[Path], work: Callable[[Path], None]) -> None:
+    """Run ``work`` on every spec and report every problem, as linters do; fail with the worst status."""
+    from ..errors import DynapspecError
+
+    failures = []
+    for spec in specs:
+        try:
+            work(spec)
+        except DynapspecError as exc:
+            if len(specs) == 1:
+                raise
+            report(exc.diagnostics)
+            failures.append(exc.exit_status)
+    if failures:
+        raise typer.Exit(max(failures))
+
+
 @handles_errors
 def validate(
-    spec: Path = SPEC_ARG,
+    specs: List[Path] = SPECS_ARG,
     target: Optional[str] = TARGET_OPT,
     fmt: str = typer.Option("text", "--format", help="text (one line per problem) or json."),
 ) -> None:
-    """Check a spec and its weights against the chip: every check of compilation, nothing written.
+    """Check specs and their weights against the chip: every check of compilation, nothing written.
 
     Exit status 1 and one line per problem (file:line:col: error[code] path: message) when invalid.
 
@@ -32,70 +50,86 @@ def validate(
     Examples:
       dynapspec validate examples/lenet/net.yaml
       dynapspec validate net.yaml --target speck2edevkit --format json
+      dynapspec validate networks/*/net.yaml     # every problem of every file, then exit 1
     """
     from ..compiler import compile_spec
     from ..errors import DynapspecError
 
     if fmt not in ("text", "json"):
         raise typer.BadParameter("must be text or json", param_hint="--format")
-    try:
-        result = compile_spec(spec, target=target)
-    except DynapspecError as exc:
-        if fmt == "json":
-            typer.echo(json.dumps({"valid": False, "diagnostics": [d.to_dict() for d in exc.diagnostics]}, indent=2))
-            raise typer.Exit(exc.exit_status)
-        raise
     if fmt == "json":
-        typer.echo(json.dumps({"valid": True, "diagnostics": [d.to_dict() for d in result.warnings]}, indent=2))
-        return
-    report(result.warnings)
-    header = result.config.header
-    typer.echo(f"{spec}: ok — {len(header.layers)} layers fit {header.target} (cores {', '.join(str(r.core) for r in header.layers)})")
+        diagnostics, status = [], 0
+        for spec in specs:
+            try:
+                diagnostics += compile_spec(spec, target=target).warnings
+            except DynapspecError as exc:
+                diagnostics += exc.diagnostics
+                status = max(status, exc.exit_status)
+        typer.echo(json.dumps({"valid": status == 0, "diagnostics": [d.to_dict() for d in diagnostics]}, indent=2))
+        raise typer.Exit(status)
+
+    def check(spec: Path) -> None:
+        result = compile_spec(spec, target=target)
+        report(result.warnings)
+        header = result.config.header
+        cores = ", ".join(str(r.core) for r in header.layers)
+        typer.echo(f"{spec}: ok — {len(header.layers)} layers fit {header.target} (cores {cores})")
+
+    _each(specs, check)
 
 
 @handles_errors
 def compile_cmd(
-    spec: Path = SPEC_ARG,
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output file [default: <spec>.config.json beside the spec]; '-' for stdout."),
-    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 and list the differences if the output file is not what the spec compiles to."),
+    specs: List[Path] = SPECS_ARG,
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Output file (one spec only) [default: <spec>.config.json beside each spec]; '-' for stdout."
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 and list the differences where an output file is not what its spec compiles to."
+    ),
     target: Optional[str] = TARGET_OPT,
 ) -> None:
-    """Compile a spec into a configuration document (deterministic JSON, written atomically).
+    """Compile specs into configuration documents (deterministic JSON, written atomically).
 
     \b
     Examples:
       dynapspec compile examples/lenet/net.yaml
       dynapspec compile net.yaml -o build/lenet.json --target speck2edevkit
-      dynapspec compile --check net.yaml      # in CI: is the committed config up to date?
+      dynapspec compile --check networks/*/net.yaml   # in CI: are the committed configs up to date?
     """
     from ..compiler import compile_spec
     from ..errors import Location, SpecError
     from ..fileio import write_text
 
-    result = compile_spec(spec, target=target)
-    report(result.warnings)
-    text = result.config.to_json()
-    out = default_output(spec) if output is None else output
-    if check:
-        if str(out) == "-":
-            raise typer.BadParameter("--check needs a file to compare with", param_hint="--output")
-        try:
-            committed = out.read_text(encoding="utf-8")
-        except OSError:
-            raise SpecError.single("config-stale", f"{out} does not exist; run `dynapspec compile {spec}`", Location(str(out))) from None
-        if committed != text:
-            raise SpecError.single(
-                "config-stale",
-                f"{out} is not what {spec} compiles to; run `dynapspec compile {spec}`\n{_short_diff(committed, text)}",
-                Location(str(out)),
-            )
-        typer.echo(f"{out}: up to date")
-        return
-    if str(out) == "-":
-        typer.echo(text, nl=False)
-        return
-    write_text(out, text)
-    typer.echo(f"wrote {out} ({result.config.header.target}, {len(result.config.header.layers)} layers)", err=True)
+    if output is not None and len(specs) > 1:
+        raise typer.BadParameter("give one spec with -o (several specs each write <spec>.config.json)", param_hint="--output")
+    if check and str(output) == "-":
+        raise typer.BadParameter("--check needs a file to compare with", param_hint="--output")
+
+    def build(spec: Path) -> None:
+        result = compile_spec(spec, target=target)
+        report(result.warnings)
+        text = result.config.to_json()
+        out = default_output(spec) if output is None else output
+        if check:
+            try:
+                committed = out.read_text(encoding="utf-8")
+            except OSError:
+                raise SpecError.single("config-stale", f"{out} does not exist; run `dynapspec compile {spec}`", Location(str(out))) from None
+            if committed != text:
+                raise SpecError.single(
+                    "config-stale",
+                    f"{out} is not what {spec} compiles to; run `dynapspec compile {spec}`\n{_short_diff(committed, text)}",
+                    Location(str(out)),
+                )
+            typer.echo(f"{out}: up to date")
+        elif str(out) == "-":
+            typer.echo(text, nl=False)
+        else:
+            write_text(out, text)
+            typer.echo(f"wrote {out} ({result.config.header.target}, {len(result.config.header.layers)} layers)", err=True)
+
+    _each(specs, build)
 
 
 def _short_diff(committed: str, compiled: str) -> str:
