@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Tuple
 
 import h5py
 import numpy as np
@@ -244,6 +244,6 @@ def _value(group: h5py.Group, key: str, value: Any) -> None:
     group.create_dataset(key, data=arr, track_times=False, **compress)
 
 
-def param(node: RawNode, key: str, default: Optional[Any] = None) -> Any:
-    """A parameter of ``node``, or ``default`` when the exporter left it out."""
-    return node.params.get(key, default)
+def param(node: RawNode, key: str) -> Any:
+    """A parameter of ``node``, or None when the exporter left it out."""
+    return node.params.get(key)

@@ -64,7 +64,7 @@ def import_file(nir_path, spec_path, *, target: str = "speck2fdevkit", reset: Op
     """Write ``spec_path`` and the weight file beside it (same stem, .h5), then check them."""
     spec_path = Path(spec_path)
     weights_path = spec_path.with_suffix(".h5")
-    imported = read(nir_path, target=target, reset=reset, name=default_name(nir_path), weights_file=weights_path.name)
+    imported = read(nir_path, target=target, reset=reset, weights_file=weights_path.name)
     with atomic_path(weights_path) as tmp_h5, atomic_path(spec_path) as tmp_yaml:
         _write_weights(tmp_h5, imported.weights)
         tmp_yaml.write_text(imported.text, encoding="utf-8")

@@ -121,7 +121,7 @@ class _File:
                 node = node[part]
         return node
 
-    def dataset(self, path: str, max_elements: int = MAX_ELEMENTS):
+    def dataset(self, path: str):
         """The dataset at ``path`` after the checks that need no data; _Problem otherwise."""
         import h5py
 
@@ -140,11 +140,11 @@ class _File:
                 "weights-dtype",
                 f"{path} in {self.filename} has dtype {node.dtype}; weights must be real numbers (integer or floating point)",
             )
-        if node.size > max_elements:
+        if node.size > MAX_ELEMENTS:
             raise _Problem(
                 "weights-too-large",
                 f"{path} in {self.filename} has {node.size} values (shape {node.shape}); no core holds more than 65536 "
-                f"kernel entries, so dynapspec refuses datasets above {max_elements} values without reading them",
+                f"kernel entries, so dynapspec refuses datasets above {MAX_ELEMENTS} values without reading them",
             )
         return node
 
@@ -218,18 +218,18 @@ def _check_bias(file: _File, layer: LayerSpec) -> None:
         )
 
 
-def read(filename: str, layers: Sequence[LayerSpec], locator: Locator, weights_path: str = "weights") -> Tuple[Dict[str, LayerWeights], List[Diagnostic]]:
+def read(filename: str, layers: Sequence[LayerSpec], locator: Locator) -> Tuple[Dict[str, LayerWeights], List[Diagnostic]]:
     """Each layer's checked weights, and every problem found (all layers are checked)."""
     import h5py
 
     try:
         h5 = h5py.File(filename, "r")
     except FileNotFoundError:
-        return {}, [error("weights-file", f"the weight file {filename} does not exist", locator.at(weights_path))]
+        return {}, [error("weights-file", f"the weight file {filename} does not exist", locator.at("weights"))]
     except IsADirectoryError:
-        return {}, [error("weights-file", f"the weight file {filename} is a directory, not an HDF5 file", locator.at(weights_path))]
+        return {}, [error("weights-file", f"the weight file {filename} is a directory, not an HDF5 file", locator.at("weights"))]
     except (OSError, ValueError) as exc:
-        return {}, [error("weights-file", f"cannot open {filename} as HDF5 ({_reason(exc)})", locator.at(weights_path))]
+        return {}, [error("weights-file", f"cannot open {filename} as HDF5 ({_reason(exc)})", locator.at("weights"))]
     found: Dict[str, LayerWeights] = {}
     problems: List[Diagnostic] = []
     with h5:
