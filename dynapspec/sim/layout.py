@@ -37,6 +37,7 @@ class Tables:
     v_offset: np.ndarray  # int64 [core]
     alive: np.ndarray  # uint8 like ``initial``: 0 where a DYNAP-CNN neuron kill bit is set
     killable: np.ndarray  # uint8 [core]: 1 if the core has kill bits (slower update path)
+    inputs: Tuple[int, ...]  # cores each input event enters, in order (host cores or DVS destinations)
     stack_rows: int  # depth-first stack bound, excluding the input's targets (kernel.py)
 
 
@@ -111,6 +112,7 @@ def build_tables(config: Config, source: str = "<config>") -> Tables:
         v_offset=v_offset,
         alive=np.concatenate(alive_blocks) if alive_blocks else np.zeros(0, np.uint8),
         killable=killable,
+        inputs=tuple(n for n, _, _ in feeds),
         stack_rows=sum(_stack_rows(dims[n]) for n in used),
     )
 

@@ -16,7 +16,7 @@ from ..errors import Location, SpecError
 from ..events import CHIP_SPIKE_DTYPE, DVS_CORE, DVS_NAME, RunResult, as_events, check_range, split_by_core
 from .dvs import dvs_transform
 from .kernel import run_events
-from .layout import READOUT, build_tables, samna_states
+from .layout import build_tables, samna_states
 
 Monitor = Union[None, str, Iterable[str]]
 CHUNK = 1 << 16  # input events per kernel call
@@ -34,12 +34,8 @@ class Simulator:
         self.names: Dict[int, str] = {record.core: record.name for record in config.header.layers}
         self.names.update({n: f"core{n}" for n in self._tables.used if n not in self.names})
         self._input = config.header.input
-        if self._input.kind == "dvs":
-            targets = [d.layer for d in config.chip.dvs_layer.destinations if d.enable and d.layer != READOUT]
-        else:
-            targets = list(self._input.cores)
-        self._targets = np.array(targets, dtype=np.int64)
-        self._stack = np.empty((len(targets) + self._tables.stack_rows, 4), dtype=np.int64)
+        self._targets = np.array(self._tables.inputs, dtype=np.int64)
+        self._stack = np.empty((len(self._targets) + self._tables.stack_rows, 4), dtype=np.int64)
 
     def reset(self) -> None:
         """Restore every neuron to ``neurons_initial_value``."""
