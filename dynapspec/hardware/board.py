@@ -146,16 +146,16 @@ class Board:
         config = self._require_config()
         event = self._chip.event
         wanted: Dict[tuple, tuple] = {}
+        out: Dict[str, np.ndarray] = {}
         for record in config.header.layers:
             shape = config.chip.cnn_layers[record.core].dimensions.output_shape
             features, width, height = shape.feature_count, shape.size.x, shape.size.y
+            out[record.name] = np.zeros((features, width, height), dtype=np.int16)
             bf, bx = (features - 1).bit_length(), (width - 1).bit_length()
             for y in range(height):
                 for x in range(width):
                     for f in range(features):
                         wanted[(record.core, (y << (bf + bx)) | (x << bf) | f)] = (record.name, f, x, y)
-        out = {r.name: np.zeros(config.chip.cnn_layers[r.core].neurons_initial_value.shape, dtype=np.int16)
-               for r in config.header.layers}
         self._values = []
         with self._guard("reading neuron states"):
             self._source.write([_make(event.ReadNeuronValue, layer=core, address=a) for core, a in wanted])
