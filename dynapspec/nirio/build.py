@@ -306,7 +306,7 @@ class _Builder:
             syns = [s for s, o in owner.items() if o == n]
             base = syns[0] if len(syns) == 1 else n
             prefix = "dense_" if isinstance(self.parts[syns[0]].op, Dense) else "conv_"
-            names[n] = _unique(_sanitize(base, prefix), taken)
+            names[n] = unique_name(_sanitize(base, prefix), taken)
         return names
 
     def unflattened(self, node: str, shapes) -> Tuple[int, ...]:
@@ -333,7 +333,7 @@ class _Builder:
                 self.fail(n, "sums several Conv/Linear nodes of which one has several sources; write either "
                           "one node with several sources (added) or one node per source (stacked)")
                 return None
-            if len({_op_key(s.op) for s in syns}) != 1:
+            if len({s.op for s in syns}) != 1:
                 self.fail(n, "sums Conv/Linear nodes with different kernels, strides or paddings; a chip layer "
                           "has one")
                 return None
@@ -404,10 +404,6 @@ def _completes(scale: float, kernel: Tuple[int, int]) -> bool:
     return bool(np.isclose(scale * kernel[0] * kernel[1], 1.0, rtol=1e-6, atol=0.0))
 
 
-def _op_key(op) -> tuple:
-    return ("dense", op.features) if isinstance(op, Dense) else ("conv", op.channels, op.kernel, op.stride, op.padding)
-
-
 def _as_chw_columns(syn: nd.Synapse, delivered: Shape) -> np.ndarray:
     if isinstance(syn.op, Dense):
         return np.asarray(syn.weight).reshape(syn.weight.shape[0], *delivered)
@@ -430,7 +426,8 @@ def _sanitize(name: str, prefix: str) -> str:
     return clean[:MAX_NAME - 4]  # room for a _2.. suffix
 
 
-def _unique(name: str, taken: set) -> str:
+def unique_name(name: str, taken: set) -> str:
+    """``name``, or ``name_2``, ``name_3``... if taken; the result is added to ``taken``."""
     candidate, k = name, 2
     while candidate in taken:
         candidate, k = f"{name}_{k}", k + 1

@@ -16,6 +16,7 @@ core pins, the readout and ``quantize`` have no NIR form and are not exported.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
@@ -26,6 +27,7 @@ from ..network import ChipLayer, DvsEntry
 from ..spec import load
 from ..spec.model import Dense, DvsInput, LayerSpec, Spec
 from . import hdf5
+from .build import unique_name
 from .nodes import META_DVS, META_LOW_THRESHOLD, META_RESET
 
 NodeTable = Dict[str, Tuple[str, Dict[str, Any], Dict[str, Any]]]
@@ -37,20 +39,6 @@ def _compact(weight: np.ndarray) -> np.ndarray:
     return w32 if np.array_equal(w32, weight) else weight.astype(np.float64)
 
 
-class _Names:
-    """Unique node names, first come first served."""
-
-    def __init__(self):
-        self.taken: set = set()
-
-    def __call__(self, wanted: str) -> str:
-        name, k = wanted, 2
-        while name in self.taken:
-            name, k = f"{wanted}_{k}", k + 1
-        self.taken.add(name)
-        return name
-
-
 class _Exporter:
     def __init__(self, spec: Spec):
         self.spec = spec
@@ -59,7 +47,7 @@ class _Exporter:
         self.entry = network.input
         self.nodes: NodeTable = {}
         self.edges: List[Tuple[str, str]] = []
-        self.names = _Names()
+        self.names = functools.partial(unique_name, taken=set())  # first come first served
         self.synapse: Dict[Tuple[str, str], str] = {}  # (source, layer) -> weight node
         self.neuron: Dict[str, str] = {}  # layer -> IF node
 
@@ -192,7 +180,7 @@ class _Exporter:
         for edge in self.spec.input.edges:
             layer = self.spec.layer(edge.target)
             self.connect(tail, "input", layer, (), self.entry_shape())
-        outputs = [l for l in self.spec.layers if (l.monitor if l.monitor is not None else not l.edges)]
+        outputs = [l for l in self.spec.layers if self.chip[l.name].monitor]
         for layer in self.spec.layers:
             for edge in layer.edges:
                 target = self.spec.layer(edge.target)
