@@ -34,10 +34,18 @@ SPIKE = 16  # stack entries with code >= SPIKE are spikes of core (code - SPIKE)
 
 
 @njit(cache=True)
-def _grow(buffer):
-    bigger = np.empty((2 * buffer.shape[0], buffer.shape[1]), dtype=buffer.dtype)
-    bigger[: buffer.shape[0]] = buffer
-    return bigger
+def _record(out, n_out, e, core, f, x, y):
+    """Append the row (input index, core, f, x, y), doubling ``out`` when full; return (out, n_out)."""
+    if n_out == out.shape[0]:
+        bigger = np.empty((2 * out.shape[0], out.shape[1]), dtype=out.dtype)
+        bigger[:n_out] = out
+        out = bigger
+    out[n_out, 0] = e
+    out[n_out, 1] = core
+    out[n_out, 2] = f
+    out[n_out, 3] = x
+    out[n_out, 4] = y
+    return out, n_out + 1
 
 
 @njit(cache=True)
@@ -58,14 +66,7 @@ def run_events(
     flags = flag_words.view(np.uint8)
     for e in range(in_c.shape[0]):
         if monitor_input:
-            if n_out == out.shape[0]:
-                out = _grow(out)
-            out[n_out, 0] = e
-            out[n_out, 1] = DVS_CORE
-            out[n_out, 2] = in_c[e]
-            out[n_out, 3] = in_x[e]
-            out[n_out, 4] = in_y[e]
-            n_out += 1
+            out, n_out = _record(out, n_out, e, DVS_CORE, in_c[e], in_x[e], in_y[e])
         top = 0
         for t in range(targets.shape[0] - 1, -1, -1):
             stack[top, 0] = targets[t]
@@ -84,14 +85,7 @@ def run_events(
             n = code - SPIKE  # a spike (f=a, x, y) of core n: monitor, then route slot 0 first
             counts[n] += 1
             if monitored[n]:
-                if n_out == out.shape[0]:
-                    out = _grow(out)
-                out[n_out, 0] = e
-                out[n_out, 1] = n
-                out[n_out, 2] = a
-                out[n_out, 3] = x
-                out[n_out, 4] = y
-                n_out += 1
+                out, n_out = _record(out, n_out, e, n, a, x, y)
             for slot in range(1, -1, -1):
                 m = dest[n, slot, TARGET]
                 if m < 0:
