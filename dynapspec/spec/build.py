@@ -149,14 +149,14 @@ class _Builder:
         for layer, origin in zip(layers, origins):
             if layer.quantize:
                 continue
-            checks = [("threshold", layer.neuron.threshold, limits.threshold_high, "threshold")]
+            checks = [("threshold", layer.neuron.threshold, limits.threshold_high)]
             if layer.neuron.low_threshold is not None:
-                checks.append(("low_threshold", layer.neuron.low_threshold, limits.threshold_low, "low_threshold"))
-            for key, value, (low, high), label in checks:
+                checks.append(("low_threshold", layer.neuron.low_threshold, limits.threshold_low))
+            for key, value, (low, high) in checks:
                 if not math.isfinite(value) or float(value).is_integer() and low <= value <= high:
                     continue  # non-finite values are reported once, by check_finite_thresholds
                 path = origin.get(key, layer.path)
-                problem = f"{label} {value:g} must be an integer in {low}..{high}"
+                problem = f"{key} {value:g} must be an integer in {low}..{high}"
                 bad.setdefault(path, (problem, []))[1].append(layer.name)
         for path, (problem, names) in bad.items():
             self.fail(

@@ -25,6 +25,7 @@ from typing import Any, Iterable, List, Mapping, Optional
 
 from ..errors import Diagnostic, error
 from .model import Locator
+from .yamlload import child_path
 
 _DEFAULT_CODES = {"type": "spec-type", "required": "spec-missing-key", "additionalProperties": "spec-unknown-key"}
 _TYPE_WORDS = {
@@ -142,10 +143,7 @@ def _describe(value, quoted: bool = False, short: bool = False) -> str:
 
 
 def _path(err) -> str:
-    out = ""
-    for part in err.absolute_path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+    return functools.reduce(child_path, err.absolute_path, "")
 
 
 def _label(path: str) -> str:
@@ -278,7 +276,7 @@ class _Converter:
                     continue
                 close = difflib.get_close_matches(key, known, n=1)
                 hint = f"did you mean `{close[0]}`? " if close else ""
-                key_path = f"{path}.{key}" if path else key
+                key_path = child_path(path, key)
                 self.emit(
                     "spec-unknown-key",
                     key_path,
