@@ -337,20 +337,19 @@ def read_event_file(path: Union[str, Path]) -> EventFile:
     except OSError as exc:
         raise SpecError.single("events-format", f"not an HDF5 file: {exc}", loc) from None
     with f:
-        if "input" in f:
-            loc = Location(source, path="/input")
-        _check_header(f.attrs, Location(source))
+        _check_header(f.attrs, loc)
         unit = f.attrs.get("time_unit", TIME_UNIT)
         if _text(unit) != TIME_UNIT:
             raise SpecError.single("events-format", f"time_unit is {_text(unit)!r}; dynapspec reads 'us'", loc)
         input_events = None
         if "input" in f:
-            columns = _read_columns(f["input"], Location(source, path="/input"))
-            kind = _input_kind(f["input"].attrs, columns, Location(source, path="/input"))
-            input_events = as_events(columns, kind, source)
+            where = Location(source, path="/input")
+            columns = _read_columns(f["input"], where)
+            input_events = as_events(columns, _input_kind(f["input"].attrs, columns, where), source)
         output = None
         if "output" in f:
-            output = _cast(_read_columns(f["output"], Location(source, path="/output")), CHIP_SPIKE_DTYPE, loc)
+            where = Location(source, path="/output")
+            output = _cast(_read_columns(f["output"], where), CHIP_SPIKE_DTYPE, where)
         layers = {}
         for name in f.get("layers", {}):
             where = Location(source, path=f"/layers/{name}")

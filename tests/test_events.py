@@ -215,3 +215,18 @@ def test_declared_kind_decides_over_field_names(tmp_path):
     with h5py.File(path, "a") as f:
         f["input"].attrs["kind"] = "spikes"
     assert read_event_file(path).input.dtype == SPIKE_DTYPE
+
+
+def test_errors_in_output_are_located_at_output(tmp_path):
+    import h5py
+
+    path = tmp_path / "bad_output.h5"
+    write_event_file(path, EventFile(network="n", input=spike_events([0], [0], [0], [0])))
+    with h5py.File(path, "r+") as f:
+        group = f.create_group("output")
+        for name in ("t", "c", "x", "y"):  # no "core" column
+            group[name] = np.zeros(1, dtype=np.int64)
+    with pytest.raises(SpecError) as excinfo:
+        read_event_file(path)
+    (diag,) = excinfo.value.diagnostics
+    assert diag.code == "events-format" and diag.location.path == "/output" and "missing core" in diag.message
