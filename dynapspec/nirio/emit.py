@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from .. import __version__
-from ..spec.model import Dense, PoolStep
+from ..spec.model import XY, Dense, PoolStep
 from .net import Net, NetEdge, NetLayer
 from .nodes import float_text
 
@@ -113,10 +113,9 @@ def spec_text(net: Net, target: str, weights_file: str) -> str:
     if inp.dvs is None:
         out.append(f"  shape: [{', '.join(str(v) for v in inp.shape)}]  # channels, height, width")
     else:
-        c, h, w = inp.shape
-        size = str(h) if h == w else f"{{x: {w}, y: {h}}}"
+        _, h, w = inp.shape
         out.append("  dvs:  # the graph pools before its first layer: only the DVS input layer can do that")
-        out += [f"    source: {inp.dvs.source}", f"    size: {size}", f"    polarity: {inp.dvs.polarity}"]
+        out += [f"    source: {inp.dvs.source}", f"    size: {_xy(XY(w, h))}", f"    polarity: {inp.dvs.polarity}"]
         if (inp.dvs.pool.x, inp.dvs.pool.y) != (1, 1):
             out.append(f"    pool: {_xy(inp.dvs.pool)}")
     first = net.layers[0].name if net.layers else None

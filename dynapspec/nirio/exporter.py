@@ -128,9 +128,7 @@ class _Exporter:
         """Nodes on the way from ``tail`` (the source's last node) into ``layer``'s weight node."""
         for i, step in enumerate(pool):
             node = self.names(f"{source}__to__{layer.name}__pool{i}")
-            k = np.array([step.factor, step.factor])
-            kind = "SumPool2d" if step.mode == "sum" else "AvgPool2d"
-            self.nodes[node] = (kind, {"kernel_size": k, "stride": k, "padding": np.array([0, 0])}, {})
+            self.nodes[node] = _pool_node(step.mode, step.factor, step.factor)
             self.edges.append((tail, node))
             tail = node
         if isinstance(layer.op, Dense) and len(delivered) == 3:
@@ -153,8 +151,7 @@ class _Exporter:
         if (inp.pool.x, inp.pool.y) == (1, 1):
             return "input"
         node = self.names("input__pool")
-        k = np.array([inp.pool.y, inp.pool.x])
-        self.nodes[node] = ("SumPool2d", {"kernel_size": k, "stride": k, "padding": np.array([0, 0])}, {})
+        self.nodes[node] = _pool_node("sum", inp.pool.y, inp.pool.x)
         self.edges.append(("input", node))
         return node
 
@@ -192,6 +189,13 @@ class _Exporter:
             self.nodes[node] = ("Output", {"shape": np.array(self.shape_out(layer.name))}, {})
             self.edges.append((self.neuron[layer.name], node))
         return self.nodes, self.edges
+
+
+def _pool_node(mode: str, kh: int, kw: int):
+    """A SumPool2d or AvgPool2d node over non-overlapping kh x kw windows."""
+    k = np.array([kh, kw])
+    kind = "SumPool2d" if mode == "sum" else "AvgPool2d"
+    return (kind, {"kernel_size": k, "stride": k, "padding": np.array([0, 0])}, {})
 
 
 def _columns_chw(layer: LayerSpec, input_shape: Tuple[int, int, int]) -> np.ndarray:

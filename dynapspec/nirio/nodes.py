@@ -188,8 +188,8 @@ class _Reader:
         if dilation is not None and dilation != (1, 1):
             self.refuse("nir-unsupported", f"dilation {dilation} has no chip equivalent; write the dilated kernel "
                         f"out as a dense one of size {dilation[0] * (kh - 1) + 1} with zeros between the taps")
-        if groups is not None and int(np.asarray(groups).reshape(-1)[0]) != 1:
-            g = int(np.asarray(groups).reshape(-1)[0])
+        g = 1 if groups is None else int(groups.reshape(-1)[0])
+        if g != 1:
             self.refuse("nir-unsupported", f"groups={g} (grouped or depthwise convolution): every chip output "
                         "feature sees every input feature; expand the kernel to a full (out, in, k, k) one with "
                         "zero blocks")
