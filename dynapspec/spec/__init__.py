@@ -19,7 +19,7 @@ from .model import Locator, Spec
 
 def load(path: Union[str, "os.PathLike[str]"]) -> Spec:
     """Read, check and normalise a spec file and its weights. Raises SpecError."""
-    from . import build, schema, weights, yamlload
+    from . import yamlload
 
     spec_file = str(path)
     try:
@@ -31,19 +31,26 @@ def load(path: Union[str, "os.PathLike[str]"]) -> Spec:
         raise SpecError([error("file-not-found", f"the spec file {spec_file} {reason}", Location(spec_file))]) from None
 
     try:
-        document = yamlload.parse(raw, spec_file, schema.expects, size)
+        return _checked(raw, size, spec_file)
     except SpecError as err:
         raise SpecError(map(_one_line, err.diagnostics)) from None
+
+
+def _checked(raw: bytes, size: int, spec_file: str) -> Spec:
+    """The two rounds of checks on the file's bytes; every round raises all it found."""
+    from . import build, schema, weights, yamlload
+
+    document = yamlload.parse(raw, spec_file, schema.expects, size)
     locator = Locator(spec_file, document.positions)
     problems = list(document.diagnostics) + schema.check(document.data, locator, document.flagged)
     if problems:
-        raise SpecError(map(_one_line, problems))
+        raise SpecError(problems)
 
     spec, problems = build.build(document.data, locator, hashlib.sha256(raw).hexdigest())
     found, weight_problems = weights.read(spec.weights_file, spec.layers, locator)
     problems += weight_problems
     if problems:
-        raise SpecError(map(_one_line, problems))
+        raise SpecError(problems)
     layers = tuple(
         dataclasses.replace(layer, weight=found[layer.name].weight, weight_sha256=found[layer.name].sha256)
         for layer in spec.layers
