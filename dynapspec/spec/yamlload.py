@@ -311,9 +311,8 @@ class _Composer:
         self.stack.append(collection)
 
     def _end(self, event) -> None:
-        done = self.stack.pop()
-        _, is_key = self._slot()
-        self._deliver(done.value, done.size, done.height, event.start_mark, done.path, is_key, self.open_anchors.pop(id(done), None))
+        done = self.stack.pop()  # never a mapping key: _start refuses those
+        self._deliver(done.value, done.size, done.height, event.start_mark, done.path, False, self.open_anchors.pop(id(done), None))
 
     def _alias(self, event) -> None:
         path, is_key = self._slot()
