@@ -18,7 +18,7 @@ from ..errors import Diagnostic, SpecError, error
 from ..spec.model import XY, Conv, Dense, PoolStep
 from . import nodes as nd
 from .hdf5 import RawGraph, param
-from .net import DvsIn, Net, NetEdge, NetInput, NetLayer, Shape
+from .net import DvsIn, Net, NetEdge, NetInput, NetLayer, Shape, shape_text
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 MAX_NAME = 64  # the schema's limit for names
@@ -135,12 +135,12 @@ class _Builder:
             if isinstance(part.op, Dense):
                 n = int(np.prod(shape))
                 if n != part.in_features:
-                    self.fail(name, f"weight takes {part.in_features} inputs but receives {_show(shape)} = {n}")
+                    self.fail(name, f"weight takes {part.in_features} inputs but receives {shape_text(shape)} = {n}")
                     return None
                 return (part.op.features,)
             c, h, w = _chw(shape)
             if c != part.in_features:
-                self.fail(name, f"weight takes {part.in_features} input channels but receives {_show(shape)}")
+                self.fail(name, f"weight takes {part.in_features} input channels but receives {shape_text(shape)}")
                 return None
             op = part.op
             oh = (h + 2 * op.padding.y - op.kernel) // op.stride.y + 1
@@ -151,7 +151,7 @@ class _Builder:
             return (op.channels, oh, ow)
         if isinstance(part, nd.Step) and part.kind in ("sum", "avg"):
             if len(shape) != 3:
-                self.fail(name, f"pools a flat input {_show(shape)}; pooling needs (channels, height, width)")
+                self.fail(name, f"pools a flat input {shape_text(shape)}; pooling needs (channels, height, width)")
                 return None
             c, h, w = shape
             return (c, h // part.kernel[0], w // part.kernel[1])
@@ -412,10 +412,6 @@ def _as_chw_columns(syn: nd.Synapse, delivered: Shape) -> np.ndarray:
 
 def _chw(shape: Tuple[int, ...]) -> Shape:
     return (shape[0], 1, 1) if len(shape) == 1 else tuple(shape)  # type: ignore[return-value]
-
-
-def _show(shape: Tuple[int, ...]) -> str:
-    return "x".join(str(v) for v in shape)
 
 
 def _sanitize(name: str, prefix: str) -> str:

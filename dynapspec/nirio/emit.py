@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import __version__
 from ..spec.model import XY, Dense, PoolStep
-from .net import Net, NetEdge, NetLayer
+from .net import Net, NetEdge, NetLayer, shape_text
 from .nodes import float_text
 
 
@@ -46,10 +46,6 @@ def _edge(edge: NetEdge) -> str:
     if edge.feature_shift is not None:
         parts.append(f"feature_shift: {edge.feature_shift}")
     return "{" + ", ".join(parts) + "}"
-
-
-def _shape(shape) -> str:
-    return "x".join(str(v) for v in shape)
 
 
 def _low_text(low: Optional[float]) -> str:
@@ -139,8 +135,8 @@ def _layer_lines(layer: NetLayer, nxt: Optional[str], default) -> List[str]:
     if len(layer.edges) == 1 and layer.edges[0].pool:
         c, h, w = layer.out_shape
         f = int(np.prod([p.factor for p in layer.edges[0].pool]))
-        pooled = f", pooled to {_shape((c, h // f, w // f))}"
-    lines = [f"  # {layer.origin}: {_shape(layer.in_shape)} -> {_shape(layer.out_shape)}{pooled}",
+        pooled = f", pooled to {shape_text((c, h // f, w // f))}"
+    lines = [f"  # {layer.origin}: {shape_text(layer.in_shape)} -> {shape_text(layer.out_shape)}{pooled}",
              f"  - name: {layer.name}", f"    {_op(layer.op)}"]
     edges = layer.edges
     if len(edges) == 1 and edges[0].target == nxt and edges[0].feature_shift is None:

@@ -15,6 +15,11 @@ from ..spec.model import XY, Conv, Dense, PoolStep
 Shape = Tuple[int, int, int]  # channels, height, width
 
 
+def shape_text(shape: Tuple[int, ...]) -> str:
+    """``(1, 28, 28)`` -> ``1x28x28``, as messages and spec comments write shapes."""
+    return "x".join(str(v) for v in shape)
+
+
 @dataclass(frozen=True)
 class NetEdge:
     target: str  # layer name
