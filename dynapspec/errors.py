@@ -7,6 +7,8 @@ The CLI turns an error into its lines and its exit status, never a traceback.
 """
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Tuple
 
@@ -167,6 +169,21 @@ class Diagnostic:
             "path": loc.path,
             "layer": loc.layer,
         }
+
+
+def reason(exc: BaseException) -> str:
+    """An exception in a few words on one line, for a diagnostic message.
+
+    OS errors give their reason (``Permission denied``); h5py's text spans lines and carries
+    timestamps and addresses, so HDF5 errors give their innermost reason (``file signature not
+    found``); anything else is its text with whitespace collapsed.
+    """
+    errno = getattr(exc, "errno", None)
+    if errno:
+        return os.strerror(errno)
+    text = " ".join(str(exc).split())
+    inner = re.search(r"\(([^()]+)\)\)*$", text)
+    return inner.group(1) if inner else text or type(exc).__name__
 
 
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> Tuple[Diagnostic, ...]:

@@ -21,7 +21,7 @@ from typing import Dict, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from .errors import Location, SpecError
+from .errors import Location, SpecError, reason
 
 TIME_UNIT = "us"
 FILE_FORMAT = "dynapspec-events"
@@ -335,7 +335,7 @@ def read_event_file(path: Union[str, Path]) -> EventFile:
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
-        raise SpecError.single("events-format", f"not an HDF5 file: {exc}", loc) from None
+        raise SpecError.single("events-format", f"not an HDF5 file ({reason(exc)})", loc) from None
     with f:
         _check_header(f.attrs, loc)
         unit = f.attrs.get("time_unit", TIME_UNIT)

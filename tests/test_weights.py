@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import weightfiles
+from dynapspec import errors
 from dynapspec.spec import weights
 from dynapspec.spec.model import XY, Conv, Dense, LayerSpec, Locator, Neuron
 
@@ -196,7 +197,7 @@ def test_file_problems(tmp_path):
     ],
 )
 def test_library_errors_are_condensed_to_a_few_words(exc, reason):
-    assert weights._reason(exc) == reason
+    assert errors.reason(exc) == reason
 
 
 def test_file_is_opened_read_only(tmp_path):

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import chips
 from ..config import Config
-from ..errors import Diagnostic, DynapspecError, Location, SpecError, warning
+from ..errors import Diagnostic, DynapspecError, Location, SpecError, reason, warning
 from ..events import CHIP_SPIKE_DTYPE, RunResult, as_events, check_range, split_by_core
 from . import configure, sdk
 from . import monitor as monitors
@@ -96,7 +96,7 @@ class Board:
         try:
             self._model.apply_configuration(samna_config)
         except Exception as exc:
-            raise sdk.fail("device-rejected", f"applying the configuration failed: {exc}", self.device) from None
+            raise sdk.fail("device-rejected", f"applying the configuration failed: {reason(exc)}", self.device) from None
         time.sleep(self.settle_s)  # U15: the reference waits 1 s after applying
         chip = effective.chip
         if any(core.leak_enable for core in chip.cnn_layers) or (chip.readout is not None and chip.readout.enable):
@@ -271,7 +271,7 @@ class Board:
             raise
         except Exception as exc:
             self.close()
-            raise sdk.fail("device-lost", f"{what} failed ({type(exc).__name__}: {exc}); is the board still "
+            raise sdk.fail("device-lost", f"{what} failed ({type(exc).__name__}: {reason(exc)}); is the board still "
                            "plugged in?", self.device) from None
 
     def _host_events(self, config: Config, events) -> np.ndarray:
@@ -376,7 +376,7 @@ def open_board(samna: Any, attached: Attached, **options) -> Board:
     try:
         handle = samna.device.open_device(attached.info)
     except Exception as exc:
-        raise sdk.fail("device-busy", f"could not be opened ({exc})", attached.device) from None
+        raise sdk.fail("device-busy", f"could not be opened ({reason(exc)})", attached.device) from None
     try:
         return Board(samna, attached, handle, **options)
     except BaseException:

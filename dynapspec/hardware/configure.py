@@ -17,6 +17,7 @@ import numpy as np
 
 from ..chips import ChipProfile
 from ..config import Config
+from ..errors import reason
 from . import sdk
 
 
@@ -108,7 +109,7 @@ def _store(obj: Any, name: str, value: Any, path: str, whole: bool = False) -> N
         if not whole:  # a read-only struct member was filled in place; the read-back confirms it
             raise sdk.fail("samna-version", f"samna does not let {path} be set") from None
     except (TypeError, ValueError) as exc:
-        raise sdk.fail("device-rejected", f"samna refused {path} = {_short(value)}: {exc}") from None
+        raise sdk.fail("device-rejected", f"samna refused {path} = {_short(value)}: {reason(exc)}") from None
 
 
 def _quiet_input_echo(cfg: Any) -> None:

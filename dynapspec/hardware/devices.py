@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from .. import chips
+from ..errors import reason
 from . import sdk
 
 
@@ -70,7 +71,7 @@ def attached(samna: Any) -> List[Attached]:
             everything = list(device_module.get_unopened_devices()) + list(device_module.get_opened_devices())
         free = {_key(info) for info in device_module.get_unopened_devices()}
     except Exception as exc:  # USB trouble inside samna
-        raise sdk.fail("device-not-found", f"samna could not list the attached boards: {exc}") from None
+        raise sdk.fail("device-not-found", f"samna could not list the attached boards: {reason(exc)}") from None
     everything.sort(key=lambda info: (info.device_type_name, int(info.usb_bus_number), int(info.usb_device_address)))
     boards, seen = [], {}
     for info in everything:

@@ -15,7 +15,7 @@ from typing import Any, Sequence, Tuple
 
 import yaml
 
-from ..errors import DeviceError, Location, warning
+from ..errors import DeviceError, Location, reason, warning
 
 log = logging.getLogger("dynapspec.hardware")
 
@@ -49,7 +49,7 @@ def load() -> Any:
         raise fail("samna-missing", f"samna is not installed; install it with: {INSTALL_HINT}") from None
     except Exception as exc:  # the installer stub fails in many ways (no network, pip errors)
         raise fail(
-            "samna-missing", f"importing samna failed ({type(exc).__name__}: {exc}); reinstall it with: {INSTALL_HINT}"
+            "samna-missing", f"importing samna failed ({type(exc).__name__}: {reason(exc)}); reinstall it with: {INSTALL_HINT}"
         ) from None
     return samna
 

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Mapping, Tuple
 import h5py
 import numpy as np
 
-from ..errors import Location, SpecError, error
+from ..errors import Location, SpecError, error, reason
 from ..fileio import atomic_path
 
 # The NIR release whose reader the files we write are tested against (tests/test_nir_interop.py).
@@ -71,7 +71,7 @@ def _read_dataset(ds: h5py.Dataset, file: str) -> Any:
     try:
         return _decode(ds[()])
     except (OSError, ValueError) as exc:  # e.g. a compression filter this HDF5 build lacks
-        raise _fail(file, f"cannot read dataset: {exc}", ds.name) from None
+        raise _fail(file, f"cannot read dataset: {reason(exc)}", ds.name) from None
 
 
 def _members(group: h5py.Group, file: str) -> List[Tuple[str, Any]]:
@@ -180,7 +180,7 @@ def read(path) -> RawGraph:
     try:
         handle = h5py.File(path, "r")
     except OSError as exc:
-        raise _fail(file, f"not an HDF5 file ({exc})") from None
+        raise _fail(file, f"not an HDF5 file ({reason(exc)})") from None
     with handle:
         version = ""
         if "version" in handle and isinstance(handle["version"], h5py.Dataset):

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 import posixpath
-import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import Diagnostic, error
+from ..errors import Diagnostic, error, reason
 from .model import Conv, LayerSpec, Locator
 
 MAX_ELEMENTS = 2**24  # no core has more than 65536 kernel entries; this is far beyond any layer
@@ -51,20 +49,6 @@ class _Problem(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code, self.message = code, message
-
-
-def _reason(exc: Exception) -> str:
-    """An OS or HDF5 error in a few words on one line.
-
-    h5py's text spans lines and carries timestamps and buffer addresses; what the user needs is
-    the OS reason (``Permission denied``) or HDF5's innermost one (``file signature not found``).
-    """
-    errno = getattr(exc, "errno", None)
-    if errno:
-        return os.strerror(errno)
-    text = " ".join(str(exc).split())
-    inner = re.search(r"\(([^()]+)\)\)*$", text)
-    return inner.group(1) if inner else text or type(exc).__name__
 
 
 def _first_index(mask: np.ndarray) -> Tuple[int, ...]:
@@ -162,7 +146,7 @@ class _File:
         try:
             return np.asarray(dataset[()])
         except (OSError, ValueError, TypeError) as exc:
-            raise _Problem("weights-file", f"cannot read {dataset.name} in {self.filename} ({_reason(exc)})") from None
+            raise _Problem("weights-file", f"cannot read {dataset.name} in {self.filename} ({reason(exc)})") from None
 
 
 def _check_layer(file: _File, layer: LayerSpec) -> LayerWeights:
@@ -229,7 +213,7 @@ def read(filename: str, layers: Sequence[LayerSpec], locator: Locator) -> Tuple[
     except IsADirectoryError:
         return {}, [error("weights-file", f"the weight file {filename} is a directory, not an HDF5 file", locator.at("weights"))]
     except (OSError, ValueError) as exc:
-        return {}, [error("weights-file", f"cannot open {filename} as HDF5 ({_reason(exc)})", locator.at("weights"))]
+        return {}, [error("weights-file", f"cannot open {filename} as HDF5 ({reason(exc)})", locator.at("weights"))]
     found: Dict[str, LayerWeights] = {}
     problems: List[Diagnostic] = []
     with h5:
