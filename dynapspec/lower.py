@@ -392,8 +392,7 @@ class _Lowering:
             weight = layer.weight
             if not self._check_weight_shape(layer, expected, f"(channels, input features, kernel, kernel) with {C} input features"):
                 return None
-            OH = (H + 2 * padding.y - k) // stride.y + 1
-            OW = (W + 2 * padding.x - k) // stride.x + 1
+            OH, OW = conv.output_size(H, W)
             if OH < 1 or OW < 1:
                 self._fail(
                     "kernel-too-large",
@@ -426,7 +425,7 @@ class _Lowering:
                 return None
             if not self._check_weight_shape(layer, (F, C * H * W), f"(features, {C}*{H}*{W} inputs in {dense.input_order.upper()} order)"):
                 return None
-            weight = _dense_as_conv(layer.weight, C, H, W, dense.input_order)
+            weight = dense_as_conv(layer.weight, C, H, W, dense.input_order)
             k, stride, padding = H, XY(1, 1), XY(0, 0)
             OH = OW = 1
         if not self._check_map(OH, OW, self.limits.output_size, "output-size", f"{name}'s output map before pooling", path, name):
@@ -478,7 +477,7 @@ class _Lowering:
         return out
 
 
-def _dense_as_conv(weight: np.ndarray, C: int, H: int, W: int, order: str) -> np.ndarray:
+def dense_as_conv(weight: np.ndarray, C: int, H: int, W: int, order: str) -> np.ndarray:
     """(F, C*H*W) -> (F, C, H, W): conv[o][c][h][w] = dense[o][(c*H + h)*W + w] (chw order)."""
     F = weight.shape[0]
     if order == "hwc":

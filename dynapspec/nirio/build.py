@@ -143,8 +143,7 @@ class _Builder:
                 self.fail(name, f"weight takes {part.in_features} input channels but receives {shape_text(shape)}")
                 return None
             op = part.op
-            oh = (h + 2 * op.padding.y - op.kernel) // op.stride.y + 1
-            ow = (w + 2 * op.padding.x - op.kernel) // op.stride.x + 1
+            oh, ow = op.output_size(h, w)
             if oh < 1 or ow < 1:
                 self.fail(name, f"a {op.kernel}x{op.kernel} kernel does not fit the {h}x{w} input", "nir-graph")
                 return None

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 
 from ..errors import SpecError, error
-from ..lower import lower
+from ..lower import dense_as_conv, lower
 from ..network import ChipLayer, DvsEntry
 from ..spec import load
 from ..spec.model import Dense, DvsInput, LayerSpec, Spec
@@ -203,10 +203,7 @@ def _columns_chw(layer: LayerSpec, input_shape: Tuple[int, int, int]) -> np.ndar
     weight = np.asarray(layer.weight)
     if not isinstance(layer.op, Dense):
         return weight
-    c, h, w = input_shape
-    if layer.op.input_order == "hwc":
-        return weight.reshape(weight.shape[0], h, w, c).transpose(0, 3, 1, 2)
-    return weight.reshape(weight.shape[0], c, h, w)
+    return dense_as_conv(weight, *input_shape, layer.op.input_order)
 
 
 def to_graph(spec: Spec) -> Tuple[NodeTable, List[Tuple[str, str]]]:

@@ -78,6 +78,13 @@ class Conv:
     stride: XY
     padding: XY
 
+    def output_size(self, height: int, width: int) -> Tuple[int, int]:
+        """(OH, OW) before pooling: ``O = (I + 2p - k) // s + 1`` per axis (< 1 when the kernel does not fit)."""
+        return (
+            (height + 2 * self.padding.y - self.kernel) // self.stride.y + 1,
+            (width + 2 * self.padding.x - self.kernel) // self.stride.x + 1,
+        )
+
 
 @dataclass(frozen=True)
 class Dense:
