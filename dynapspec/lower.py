@@ -119,6 +119,14 @@ class _Lowering:
             layers = [self._feed_readout(layer) if layer.name == spec.readout.layer else layer for layer in layers]
         if self.diagnostics:
             return None
+        dvs_monitored = isinstance(entry, DvsEntry) and entry.settings.monitor
+        if not any(layer.monitor or layer.feeds_readout for layer in layers) and not dvs_monitored:
+            self.warnings.append(warning(
+                "nothing-monitored",
+                "no layer is monitored and nothing feeds the readout, so a run sends nothing back to the host; "
+                "set `monitor: true` on the layer whose spikes you want",
+                self._at("layers"),
+            ))
         return Network(spec.name, self.profile.target, entry, tuple(layers))
 
     def _send(self, layer: LayerSpec, lowered: ChipLayer, arrivals: Dict[str, List[_Arrival]]) -> List[str]:
@@ -352,6 +360,14 @@ class _Lowering:
                 )
                 return None
         channels = max(end for _, end, _ in ranges)
+        covered = sum(end - start for start, end, _ in ranges)
+        if covered < channels:
+            self.warnings.append(warning(
+                "feature-gap",
+                f"{layer.name} has {channels} input features but its sources fill only {covered} "
+                f"({', '.join(f'{a.source} [{s}, {e})' for s, e, a in ranges)}); the others never receive a spike",
+                self._at(layer.path, layer.name),
+            ))
         high = self.limits.features[1]
         for start, end, a in ranges:
             if start < 0 or end > high:

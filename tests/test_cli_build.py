@@ -226,3 +226,19 @@ def test_pre_commit_hooks_run_real_commands(lenet):
         assert program == "dynapspec"
         result = invoke(*args, lenet)  # as pre-commit runs it, with the user's spec in `args`
         assert result.exit_code == 0, (hook["id"], result.output)
+
+
+def test_line_endings_do_not_change_the_compiled_document(lenet):
+    assert invoke("compile", lenet).exit_code == 0
+    lenet.write_bytes(lenet.read_bytes().replace(b"\n", b"\r\n"))  # a Windows checkout
+    result = invoke("compile", "--check", lenet)
+    assert result.exit_code == 0, result.output
+
+
+def test_stale_hint_repeats_output_and_target(lenet, tmp_path):
+    out = tmp_path / "build" / "lenet.json"
+    assert invoke("compile", lenet, "-o", out, "--target", "speck2edevkit").exit_code == 0
+    result = invoke("compile", "--check", lenet, "-o", out)
+    assert result.exit_code == 1
+    assert f"run `dynapspec compile {lenet} -o {out}`" in result.output
+    assert invoke("compile", "--check", lenet, "-o", out, "--target", "speck2edevkit").exit_code == 0

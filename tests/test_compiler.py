@@ -486,3 +486,21 @@ def test_malformed_config_documents_are_one_clear_error():
     with pytest.raises(SpecError) as info:
         Config.from_json("{not json")
     assert info.value.diagnostics[0].message.startswith("not JSON")
+
+
+def test_a_gap_in_a_concatenation_warns():
+    spec = make_spec((1, 4, 4), [
+        conv("a", 2, 1, rand(2, 1, 1, 1), to=["b", ("m", 10)]),
+        conv("b", 4, 1, rand(4, 2, 1, 1), to=["m"]),
+        conv("m", 2, 1, rand(2, 16, 1, 1)),
+    ])
+    result = compile_spec(spec)
+    (warn,) = [w for w in result.warnings if w.code == "feature-gap"]
+    assert "m has 16 input features but its sources fill only 6" in warn.message
+    assert result.network.layer("m").input_shape == (16, 4, 4)
+
+
+def test_nothing_monitored_warns():
+    spec = make_spec((1, 4, 4), [conv("a", 2, 1, rand(2, 1, 1, 1), monitor=False)])
+    assert "nothing-monitored" in [w.code for w in compile_spec(spec).warnings]
+    assert "nothing-monitored" not in [w.code for w in compile_spec(lenet()).warnings]

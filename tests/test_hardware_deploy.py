@@ -183,7 +183,7 @@ def test_a_config_for_another_chip_is_refused_before_opening(samna):
     with pytest.raises(DeviceError) as info:
         hw.deploy(small("speck2edevkit"), "speck2fdevkit", spikes(small()), **FAST)
     assert info.value.diagnostics[0].code == "target-mismatch" and info.value.exit_status == 3
-    assert "recompile with --target speck2fdevkit" in str(info.value)
+    assert "compile for it with `dynapspec compile <spec> --target speck2fdevkit" in str(info.value)
     assert samna._double.state.closed == [] and samna._double.state.opened == {}
 
 

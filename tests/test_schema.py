@@ -246,7 +246,7 @@ def test_a_long_name_is_told_the_limit(old, new, path):
 
 def test_strings_in_messages_keep_to_one_line():
     diag = only(check(BASE.replace("name: t", 'name: "a\\nb\\tc"')))
-    assert diag.message == 'name "a\\nb\\tc" is not allowed; a letter or underscore, then letters, digits, `_`, `.` or `-`'
+    assert diag.message == 'name "a\\nb\\tc" is not allowed; an ASCII letter or underscore, then ASCII letters, digits, `_`, `.` or `-`'
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,8 @@ def validate(
         report(result.warnings)
         header = result.config.header
         cores = ", ".join(str(r.core) for r in header.layers)
-        typer.echo(f"{spec}: ok — {len(header.layers)} layers fit {header.target} (cores {cores})")
+        count = len(header.layers)
+        typer.echo(f"{spec}: ok — {count} layer{'s' if count != 1 else ''} fit{'s' if count == 1 else ''} {header.target} (cores {cores})")
 
     _each(specs, check)
 
@@ -107,6 +108,7 @@ def compile_cmd(
         raise typer.BadParameter("--check needs a file to compare with", param_hint="--output")
 
     def build(spec: Path) -> None:
+        again = " ".join(["dynapspec compile", str(spec)] + (["-o", str(output)] if output else []) + (["--target", target] if target else []))
         result = compile_spec(spec, target=target)
         report(result.warnings)
         text = result.config.to_json()
@@ -115,11 +117,11 @@ def compile_cmd(
             try:
                 committed = out.read_text(encoding="utf-8")
             except OSError:
-                raise SpecError.single("config-stale", f"{out} does not exist; run `dynapspec compile {spec}`", Location(str(out))) from None
+                raise SpecError.single("config-stale", f"{out} does not exist; run `{again}`", Location(str(out))) from None
             if committed != text:
                 raise SpecError.single(
                     "config-stale",
-                    f"{out} is not what {spec} compiles to; run `dynapspec compile {spec}`\n{_short_diff(committed, text)}",
+                    f"{out} is not what {spec} compiles to; run `{again}`\n{_short_diff(committed, text)}",
                     Location(str(out)),
                 )
             typer.echo(f"{out}: up to date")

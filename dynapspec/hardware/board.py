@@ -361,7 +361,8 @@ def check_target(config: Config, target: Optional[str], device: str) -> None:
     chip = chips.profile(target).chip
     if chip != wanted.chip:
         raise sdk.fail("target-mismatch", f"{config.header.name} was compiled for {config.header.target} "
-                       f"({wanted.chip}); this is a {chip} board: recompile with --target {target}", device)
+                       f"({wanted.chip}); this is a {chip} board: compile for it with `dynapspec compile <spec> --target {target} "
+                       f"-o <spec>.{target}.json` and deploy that file", device)
 
 
 def open_board(samna: Any, attached: Attached, **options) -> Board:

@@ -46,7 +46,7 @@ def _checked(raw: bytes, size: int, spec_file: str) -> Spec:
     if problems:
         raise SpecError(problems)
 
-    spec, problems = build.build(document.data, locator, hashlib.sha256(raw).hexdigest())
+    spec, problems = build.build(document.data, locator, hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest())
     found, weight_problems = weights.read(spec.weights_file, spec.layers, locator)
     problems += weight_problems
     if problems:

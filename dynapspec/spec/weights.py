@@ -209,7 +209,9 @@ def read(filename: str, layers: Sequence[LayerSpec], locator: Locator) -> Tuple[
     try:
         h5 = h5py.File(filename, "r")
     except FileNotFoundError:
-        return {}, [error("weights-file", f"the weight file {filename} does not exist", locator.at("weights"))]
+        default = "weights" not in locator.positions
+        why = " (no `weights:` key, so dynapspec looks for <spec name>.h5 beside the spec)" if default else ""
+        return {}, [error("weights-file", f"the weight file {filename} does not exist{why}", locator.at("weights"))]
     except IsADirectoryError:
         return {}, [error("weights-file", f"the weight file {filename} is a directory, not an HDF5 file", locator.at("weights"))]
     except (OSError, ValueError) as exc:
