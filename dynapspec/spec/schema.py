@@ -328,6 +328,8 @@ def _under(path: str, flagged: Iterable[str]) -> bool:
 
 def check(data, locator: Locator, flagged: Iterable[str] = ()) -> List[Diagnostic]:
     """Every schema violation of ``data`` as a diagnostic (paths already reported are skipped)."""
+    if data is None:  # an empty file, or only comments
+        return [error("spec-type", "the file is empty (no YAML document); a spec starts with `dynapspec: 1`", locator.at(""))]
     converter = _Converter(data, locator)
     for err in _validator().iter_errors(data):
         converter.convert(err)
