@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Tuple
 
-# Exit statuses (DESIGN.md): 0 ok, 1 invalid input, 2 usage, 3 device or I/O failure.
+# Exit statuses (as the README states them): 0 ok, 1 invalid input, 2 usage, 3 device or I/O failure.
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_DEVICE = 3

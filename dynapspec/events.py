@@ -1,7 +1,7 @@
 """Event formats shared by the simulator, the board adapter and the CLI.
 
 Events are numpy structured arrays with tonic's field names; ``t`` is always microseconds,
-``uint64`` on the host (CHIP.md U18):
+``uint64`` on the host (docs/chip.md U18):
 
 * :data:`DVS_DTYPE`  ``x, y, t, p``          DVS events (``p`` = polarity, 1 = ON, U08)
 * :data:`SPIKE_DTYPE` ``t, c, x, y``          spikes of one layer, or into the network input
@@ -142,7 +142,7 @@ def kind_of(events: np.ndarray) -> str:
 
 
 def check_order(events: np.ndarray, source: str = "<events>") -> None:
-    """Timestamps must not decrease (ties keep their order, CHIP.md section 9)."""
+    """Timestamps must not decrease (ties keep their order, docs/chip.md §9)."""
     t = events["t"]
     if len(t) > 1:
         back = np.flatnonzero(t[1:] < t[:-1])

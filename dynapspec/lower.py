@@ -1,6 +1,6 @@
 """Stage 2, lower: the Spec as chip layers — graph checks, shapes, dense -> conv, pooling on edges.
 
-Every problem found is collected and raised at once. Rules (CHIP.md sections 3 and 4):
+Every problem found is collected and raised at once. Rules (docs/chip.md sections 3 and 4):
 - the layer graph is acyclic, every layer is reachable from the input, at most one layer per core;
 - a conv output is ``O = (I + 2p - k) // s + 1`` per axis, inputs <= 128 and outputs <= 64;
 - a dense layer after a (C, H, W) map is a conv with an H x W kernel (H must equal W), its weight

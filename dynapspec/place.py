@@ -1,4 +1,4 @@
-"""Stage 4, place: one core per layer, by maximum bipartite matching on memory fit (CHIP.md section 6).
+"""Stage 4, place: one core per layer, by maximum bipartite matching on memory fit (docs/chip.md §6).
 
 The matching is the reference toolchain's: Edmonds-Karp max-flow over source -> layers -> cores
 -> sink, layers in network order, candidate cores ascending, FIFO breadth-first search, one

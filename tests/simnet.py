@@ -1,6 +1,6 @@
 """Hand-built Configs for simulator tests, and a slow, obviously-correct reference simulator.
 
-The reference follows CHIP.md section 9 literally: samna layouts, one neuron at a time, every spike
+The reference follows docs/chip.md §9 literally: samna layouts, one neuron at a time, every spike
 routed the moment it fires (recursion = depth-first), nothing precomputed.
 """
 from __future__ import annotations
@@ -124,7 +124,7 @@ def dvs_layer(to=(0,), **fields) -> DvsLayer:
 
 
 class Reference:
-    """CHIP.md section 9, literally. ``run`` returns (output rows, counts per core)."""
+    """docs/chip.md §9, literally. ``run`` returns (output rows, counts per core)."""
 
     def __init__(self, cfg: Config):
         self.cfg = cfg

@@ -1,4 +1,4 @@
-"""Hand-computed expectations for each numerics rule of CHIP.md section 9 (and the Unn it relies on)."""
+"""Hand-computed expectations for each numerics rule of docs/chip.md §9 (and the Unn it relies on)."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""An open board: the simulator's API on real hardware (CHIP.md section 8).
+"""An open board: the simulator's API on real hardware (docs/chip.md §8).
 
 ``apply`` writes a Config, ``send`` streams events with their timestamps, ``read`` drains what the
 chip sent back, ``run`` plays a finite input start to finish, ``live`` runs from the on-die sensor,
@@ -173,7 +173,7 @@ class Board:
 
     def run(self, events=None, monitor: monitors.Monitor = None, duration_s: Optional[float] = None,
             quiet_s: float = 0.3, timeout_s: float = 60.0, record_states: bool = False) -> RunResult:
-        """Play a finite input and collect the answer (CHIP.md section 8, "Running a finite input").
+        """Play a finite input and collect the answer (docs/chip.md §8, "Running a finite input").
 
         Records until the last input timestamp has passed and then nothing new arrived for
         ``quiet_s``, or for exactly ``duration_s`` when given; a chip still busy ``timeout_s``

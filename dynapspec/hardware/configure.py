@@ -2,7 +2,7 @@
 
 The document's chip part already mirrors samna field by field (``dynapspec/config.py``), so the
 mapping is a walk: start from the target's default configuration object, turn sensor events off
-first (CHIP.md section 7), write every field the document carries onto the samna object of the same
+first (docs/chip.md §7), write every field the document carries onto the samna object of the same
 name, leave unused cores at samna's defaults (asserting they are off) and every vendor-tuned factory
 field alone (except DYNAP-CNN's input echo, switched off as the reference did), read every leaf back,
 then ask samna's validator. Nested structs are fetched, filled and assigned back, which works whether

@@ -2,7 +2,7 @@
 
 ``monitor`` is ``None`` (keep the compiled configuration's choice), ``"all"``, or a list of layer
 names and ``"dvs"``. A board only reports monitored layers, in the producer's own pre-pooling,
-unshifted coordinates (CHIP.md U16), so monitoring a layer that pools on its way out is warned about.
+unshifted coordinates (docs/chip.md U16), so monitoring a layer that pools on its way out is warned about.
 """
 from __future__ import annotations
 

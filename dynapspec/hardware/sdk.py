@@ -1,7 +1,7 @@
 """The only door to samna: a lazy import, its version, and attribute feature detection.
 
 samna's PyPI wheel is an installer stub that downloads the SDK when imported, and its API moves
-between releases (CHIP.md section 8), so nothing imports it at module level and every name the
+between releases (docs/chip.md §8), so nothing imports it at module level and every name the
 adapter needs is looked up here, with a clear error when it is missing.
 """
 from __future__ import annotations

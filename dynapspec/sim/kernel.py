@@ -1,4 +1,4 @@
-"""The event loop of the chip model: integer arithmetic, depth-first routing (CHIP.md section 9).
+"""The event loop of the chip model: integer arithmetic, depth-first routing (docs/chip.md §9).
 
 One source, two speeds: with numba installed (``pip install 'dynapspec[sim-fast]'``) the loop is
 compiled; without it the same functions run as plain Python, with the per-neuron update swapped

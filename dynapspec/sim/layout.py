@@ -133,7 +133,7 @@ def _check_dvs(dvs: DvsLayer, source: str) -> None:
 
 
 def _check_acyclic(dest: np.ndarray, used: Tuple[int, ...], source: str) -> None:
-    """A cycle could spike forever; the chip does not support one either (CHIP.md section 3)."""
+    """A cycle could spike forever; the chip does not support one either (docs/chip.md §3)."""
     state = {n: 0 for n in used}  # 0 new, 1 on the path, 2 done
 
     def visit(n: int, path: Tuple[int, ...]) -> None:

@@ -180,7 +180,7 @@ class _Builder:
             self.fail(
                 "pool-exit",
                 f"`{layer['name']}` sends to no layer, so its `pool` would pool nothing: spikes reach the host in "
-                "pre-pooling coordinates (CHIP.md section 4); remove `pool`, or pool in the host's decoding",
+                "pre-pooling coordinates (docs/chip.md §4); remove `pool`, or pool in the host's decoding",
                 path + ".pool",
                 layer["name"],
             )

@@ -1,6 +1,6 @@
 """A test double of the samna SDK (NOT the vendor package): the surface dynapspec uses.
 
-Module, class and node names mirror samna per chip (CHIP.md sections 1 and 8); structs reject
+Module, class and node names mirror samna per chip (docs/chip.md sections 1 and 8); structs reject
 unknown attributes, wrong types and out-of-range values; ``validate_configuration`` checks shapes,
 ranges, memory and destination sizes; a board's model runs ``dynapspec.sim``. Test controls live
 in ``samna._double``. Tests put this directory on sys.path through a fixture, never globally.

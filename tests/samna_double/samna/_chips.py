@@ -1,5 +1,5 @@
 """The chip modules of the double: ``samna.<chip>.configuration``, ``.event`` and
-``validate_configuration``, with samna's class names per chip (CHIP.md section 1).
+``validate_configuration``, with samna's class names per chip (docs/chip.md §1).
 
 The validator knows the chip independently of dynapspec (its own memory table and limits), so a
 configuration that dynapspec got wrong is caught here, the way the real SDK would catch it.
@@ -134,7 +134,7 @@ def active_cores(cfg) -> List[int]:
 
 
 def dvs_output(cfg) -> Tuple[int, int, int]:
-    """(features, x size, y size) of the DVS layer's output (CHIP.md section 4)."""
+    """(features, x size, y size) of the DVS layer's output (docs/chip.md §4)."""
     dvs = cfg.dvs_layer
     sx, sy = dvs.cut.x - dvs.origin.x + 1, dvs.cut.y - dvs.origin.y + 1
     if dvs.mirror_diagonal:
