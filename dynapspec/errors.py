@@ -54,7 +54,7 @@ CODES = {
     "input-size": (EXIT_INVALID, "A layer's input map exceeds 128 on an axis (or is empty)."),
     "output-size": (EXIT_INVALID, "A layer's output map before pooling exceeds 64 on an axis (or is empty)."),
     "kernel-too-large": (EXIT_INVALID, "A kernel (with padding) is larger than the layer's input."),
-    "dense-not-square": (EXIT_INVALID, "A dense layer after a non-square map would need a non-square kernel."),
+    "dense-not-square": (EXIT_INVALID, "A dense layer after a non-square map runs as a square kernel of the longer side, padded on the short axis; refused when that padding or the kernel memory exceeds the chip's limits."),
     "fan-in-shape": (EXIT_INVALID, "Sources merging into one layer deliver different x/y sizes."),
     "feature-overlap": (EXIT_INVALID, "Sources of a merge fill overlapping feature ranges without `merge: add`, or sources added with `merge: add` differ in feature count."),
     "feature-shift-range": (EXIT_INVALID, "A feature shift puts a source's features outside 0..1023 (U05)."),

@@ -3,8 +3,9 @@
 Every problem found is collected and raised at once. Rules (docs/chip.md sections 3 and 4):
 - the layer graph is acyclic, every layer is reachable from the input, at most one layer per core;
 - a conv output is ``O = (I + 2p - k) // s + 1`` per axis, inputs <= 128 and outputs <= 64;
-- a dense layer after a (C, H, W) map is a conv with an H x W kernel (H must equal W), its weight
-  columns read in C,H,W order (or H,W,C when the spec says ``input_order: hwc``);
+- a dense layer after a (C, H, W) map is a conv whose kernel covers the map, its weight columns
+  read in C,H,W order (or H,W,C when the spec says ``input_order: hwc``); chip kernels are square,
+  so a non-square map gets a kernel of its longer side, zero on the short axis (``square_dense``);
 - pooling lives on edges; a chain multiplies and must give 1, 2 or 4; average pooling becomes sum
   pooling plus a ``1/k^2`` factor on the receiving layer's weights for that source's channels;
 - several sources into one layer must deliver the same x/y size; ``concat`` stacks their features
@@ -421,19 +422,11 @@ class _Lowering:
         else:
             dense = layer.op
             F = dense.features
-            if H != W:
-                self._fail(
-                    "dense-not-square",
-                    f"{name} reads a {C}x{H}x{W} map; a dense layer becomes a conv whose kernel covers the whole map "
-                    "and chip kernels are square (pool or crop upstream to a square map)",
-                    path,
-                    name,
-                )
-                return None
-            if H > self.limits.kernel[1]:
+            k = max(H, W)
+            if k > self.limits.kernel[1]:
                 self._fail(
                     "kernel-range",
-                    f"{name} reads a {C}x{H}x{W} map, so its kernel would be {H}x{W}; the chip allows kernels up to "
+                    f"{name} reads a {C}x{H}x{W} map, so its kernel would be {k}x{k}; the chip allows kernels up to "
                     f"{self.limits.kernel[1]} (pool or stride upstream)",
                     path,
                     name,
@@ -441,8 +434,11 @@ class _Lowering:
                 return None
             if not self._check_weight_shape(layer, (F, C * H * W), f"(features, {C}*{H}*{W} inputs in {dense.input_order.upper()} order)"):
                 return None
-            weight = dense_as_conv(layer.weight, C, H, W, dense.input_order)
-            k, stride, padding = H, XY(1, 1), XY(0, 0)
+            if H != W and not self._square_dense_fits(name, path, C, F, H, W):
+                return None
+            weight, stride, padding = square_dense(
+                dense_as_conv(layer.weight, C, H, W, dense.input_order), min(s for s in self.limits.strides if s > 1)
+            )
             OH = OW = 1
         if not self._check_map(OH, OW, self.limits.output_size, "output-size", f"{name}'s output map before pooling", path, name):
             return None
@@ -468,6 +464,39 @@ class _Lowering:
             location=self._at(path, name),
         )
 
+    def _square_dense_fits(self, name: str, path: str, C: int, F: int, H: int, W: int) -> bool:
+        """Whether the chip can run a dense layer after an H x W map (H != W) as a square conv.
+
+        Two limits bind: the padding on the short axis (``square_dense``) and the kernel memory of
+        the k x k kernel, which can be twice that of the H x W one (the area rounds up to a power of 2).
+        """
+        k = max(H, W)
+        axis, pad = ("y (height)", dense_padding(H, W).y) if H < W else ("x (width)", dense_padding(H, W).x)
+        max_pad = self.limits.padding[1]
+        needed = memory.layer_memory(C, F, k, 1, 1).kernel
+        largest = max(core.kernel for core in self.profile.cores)
+        problems = []
+        if pad > max_pad:
+            problems.append(
+                f"it needs padding {pad} on {axis}, the chip allows at most {max_pad} (the map's sides may differ "
+                f"by at most {2 * max_pad}; pool, stride or crop the long side upstream)"
+            )
+        if needed > largest:
+            problems.append(
+                f"its {k}x{k} kernel needs {needed} kernel entries ({C} input features x area {k * k} rounded up "
+                f"to {2 ** memory.clog2(k * k)} x {F} features rounded up to {2 ** memory.clog2(F)}), more than the "
+                f"largest core's {largest} (fewer features, or a smaller or square map upstream)"
+            )
+        if problems:
+            self._fail(
+                "dense-not-square",
+                f"{name} reads a {C}x{H}x{W} map; chip kernels are square, so it runs as a {k}x{k} kernel with zero "
+                f"rows or columns and padding on the short axis, but " + "; and ".join(problems),
+                path,
+                name,
+            )
+        return not problems
+
     def _check_weight_shape(self, layer: LayerSpec, expected: tuple, meaning: str) -> bool:
         got = tuple(layer.weight.shape)
         if got == expected:
@@ -491,6 +520,30 @@ class _Lowering:
             )
             out.append(replace(layer, routes=routes))
         return out
+
+
+def square_dense(weight: np.ndarray, odd_stride: int) -> Tuple[np.ndarray, XY, XY]:
+    """A dense layer's (F, C, H, W) kernel as the chip's square one: (weight, stride, padding).
+
+    Chip kernels are k x k. With k = max(H, W), the short axis gets padding p = ceil((k - short)/2)
+    at both ends and the map's rows (or columns) sit at kernel rows p .. p + short - 1, the rest
+    zero: the one output position sees input row h at kernel row h + p, exactly the dense weight.
+    The output size is (short + 2p - k) // s + 1, which is 1 with stride 1 when k - short is even;
+    when it is odd, 2p - (k - short) = 1 and a stride of ``odd_stride`` (>= 2) keeps it at 1.
+    A square map passes through unchanged (stride 1, no padding).
+    """
+    F, C, H, W = weight.shape
+    k, pad = max(H, W), dense_padding(H, W)
+    square = np.zeros((F, C, k, k), dtype=weight.dtype)
+    square[:, :, pad.y:pad.y + H, pad.x:pad.x + W] = weight
+    stride = XY(odd_stride if (k - W) % 2 else 1, odd_stride if (k - H) % 2 else 1)
+    return square, stride, pad
+
+
+def dense_padding(H: int, W: int) -> XY:
+    """Padding of a dense layer's square kernel after an H x W map: ceil((k - side) / 2) per axis."""
+    k = max(H, W)
+    return XY((k - W + 1) // 2, (k - H + 1) // 2)
 
 
 def dense_as_conv(weight: np.ndarray, C: int, H: int, W: int, order: str) -> np.ndarray:
