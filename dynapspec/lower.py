@@ -21,6 +21,7 @@ import numpy as np
 from . import chips, memory
 from .errors import Diagnostic, SpecError, error, warning
 from .network import ChipLayer, DvsEntry, Network, Route, SpikeInput
+from .spec.build import NO_WEIGHT
 from .spec.model import XY, Conv, DvsInput, Edge, ExternalInput, LayerSpec, Spec
 
 INPUT = "input"
@@ -52,6 +53,28 @@ def lower(spec: Spec, target: Optional[str] = None) -> Tuple[Network, Tuple[Diag
     return network, tuple(lowering.warnings)
 
 
+@dataclass(frozen=True)
+class Partial:
+    """What lowering got to before it failed: every layer it lowered and every edge it routed."""
+
+    layers: Tuple[ChipLayer, ...]  # no routes attached; the readout layer not yet widened
+    pooling: Dict[Tuple[str, str], int]  # (source, target) -> pooling of the edges lowered
+    shifts: Dict[Tuple[str, str], int]  # (source, target) -> feature shift, where the target was reached
+    weight_shapes: Dict[str, Tuple[tuple, str]]  # layer -> (the weight shape its input implies, its meaning)
+    diagnostics: Tuple[Diagnostic, ...]  # errors, then warnings
+
+
+def lower_partially(spec: Spec, target: Optional[str] = None) -> Partial:
+    """Lower as far as possible without raising: what `summary` shows of a network that does not fit,
+    and (for a spec loaded without weights) the weight shapes `dynapspec weights` lists."""
+    lowering = _Lowering(spec, chips.profile(target or spec.target))
+    lowering.run()
+    return Partial(
+        tuple(lowering.lowered), dict(lowering.pooling), dict(lowering.shifts), dict(lowering.weight_shapes),
+        tuple(lowering.diagnostics) + tuple(lowering.warnings),
+    )
+
+
 class _Lowering:
     def __init__(self, spec: Spec, profile: chips.ChipProfile):
         self.spec = spec
@@ -61,6 +84,8 @@ class _Lowering:
         self.warnings: List[Diagnostic] = []
         self.shifts: Dict[Tuple[str, str], int] = {}  # (source, target) -> feature shift
         self.pooling: Dict[Tuple[str, str], int] = {}  # (source, target) -> pooling factor of that edge
+        self.lowered: List[ChipLayer] = []  # every layer lowered so far (lower_partially)
+        self.weight_shapes: Dict[str, Tuple[tuple, str]] = {}  # layer -> (weight shape, its meaning)
 
     # -- helpers
     def _at(self, path: str, layer: Optional[str] = None):
@@ -82,8 +107,9 @@ class _Lowering:
         order = self._topological_order()
         if order is None:
             return None
+        before = len(self.diagnostics)
         entry, entry_shape = self._lower_input()
-        if self.diagnostics:
+        if len(self.diagnostics) > before:
             return None  # every layer's shape depends on the input's
         arrivals: Dict[str, List[_Arrival]] = {layer.name: [] for layer in spec.layers}
         reachable = set(entry.targets)
@@ -111,6 +137,7 @@ class _Lowering:
                 blocked.update(edge.target for edge in layer.edges)
                 continue
             layers.append(lowered)
+            self.lowered.append(lowered)
             reachable.update(edge.target for edge in layer.edges)
             blocked.update(self._send(layer, lowered, arrivals))
         if self.diagnostics:
@@ -405,9 +432,8 @@ class _Lowering:
             conv = layer.op
             k, stride, padding = conv.kernel, conv.stride, conv.padding
             F = conv.channels
-            expected = (F, C, k, k)
-            weight = layer.weight
-            if not self._check_weight_shape(layer, expected, f"(channels, input features, kernel, kernel) with {C} input features"):
+            weight = self._weight(layer, (F, C, k, k), f"(channels, input features, kernel, kernel) with {C} input features")
+            if weight is None:
                 return None
             OH, OW = conv.output_size(H, W)
             if OH < 1 or OW < 1:
@@ -432,12 +458,13 @@ class _Lowering:
                     name,
                 )
                 return None
-            if not self._check_weight_shape(layer, (F, C * H * W), f"(features, {C}*{H}*{W} inputs in {dense.input_order.upper()} order)"):
+            columns = self._weight(layer, (F, C * H * W), f"(features, {C}*{H}*{W} inputs in {dense.input_order.upper()} order)")
+            if columns is None:
                 return None
             if H != W and not self._square_dense_fits(name, path, C, F, H, W):
                 return None
             weight, stride, padding = square_dense(
-                dense_as_conv(layer.weight, C, H, W, dense.input_order), min(s for s in self.limits.strides if s > 1)
+                dense_as_conv(columns, C, H, W, dense.input_order), min(s for s in self.limits.strides if s > 1)
             )
             OH = OW = 1
         if not self._check_map(OH, OW, self.limits.output_size, "output-size", f"{name}'s output map before pooling", path, name):
@@ -497,17 +524,22 @@ class _Lowering:
             )
         return not problems
 
-    def _check_weight_shape(self, layer: LayerSpec, expected: tuple, meaning: str) -> bool:
+    def _weight(self, layer: LayerSpec, expected: tuple, meaning: str) -> Optional[np.ndarray]:
+        """The layer's weight if it has the shape its input implies; zeros of that shape for a spec
+        loaded without its weights. Every shape asked for is kept in ``self.weight_shapes``."""
+        self.weight_shapes[layer.name] = (expected, meaning)
+        if layer.weight is NO_WEIGHT:
+            return np.zeros(expected)
         got = tuple(layer.weight.shape)
         if got == expected:
-            return True
+            return layer.weight
         self._fail(
             "weights-shape",
             f"dataset {layer.weight_dataset} has shape {got}; {layer.name} needs {expected} = {meaning}",
             layer.path,
             layer.name,
         )
-        return False
+        return None
 
     def _attach_routes(self, layers: List[ChipLayer]) -> List[ChipLayer]:
         """Now every layer's input is known, give each source its routes with their feature shifts."""

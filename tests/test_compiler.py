@@ -72,7 +72,7 @@ def test_layer_too_large_for_any_core_names_needs_and_cores():
     (diag,) = info.value.diagnostics
     assert diag.code == "layer-fits-no-core"
     assert "neuron 131072 (128 Ki) exceeds the largest neuron memory 65536" in diag.message
-    assert "kernel 8192 (8 Ki) fits only cores 0-8" in diag.message
+    assert "kernel 8192 (8 Ki) fits every core" in diag.message
     assert diag.location.line == 10 and diag.location.layer == "big"
 
 

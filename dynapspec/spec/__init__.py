@@ -17,8 +17,12 @@ from ..errors import Diagnostic, Location, SpecError, error
 from .model import Locator, Spec
 
 
-def load(path: Union[str, "os.PathLike[str]"]) -> Spec:
-    """Read, check and normalise a spec file and its weights. Raises SpecError."""
+def load(path: Union[str, "os.PathLike[str]"], read_weights: bool = True) -> Spec:
+    """Read, check and normalise a spec file and its weights. Raises SpecError.
+
+    With ``read_weights=False`` the weight file is not opened and every layer's weight stays
+    empty (``build.NO_WEIGHT``): enough to infer shapes before a weight file exists.
+    """
     from . import yamlload
 
     spec_file = str(path)
@@ -31,12 +35,12 @@ def load(path: Union[str, "os.PathLike[str]"]) -> Spec:
         raise SpecError([error("file-not-found", f"the spec file {spec_file} {reason}", Location(spec_file))]) from None
 
     try:
-        return _checked(raw, size, spec_file)
+        return _checked(raw, size, spec_file, read_weights)
     except SpecError as err:
         raise SpecError(map(_one_line, err.diagnostics)) from None
 
 
-def _checked(raw: bytes, size: int, spec_file: str) -> Spec:
+def _checked(raw: bytes, size: int, spec_file: str, read_weights: bool = True) -> Spec:
     """The two rounds of checks on the file's bytes; every round raises all it found."""
     from . import build, schema, weights, yamlload
 
@@ -47,6 +51,10 @@ def _checked(raw: bytes, size: int, spec_file: str) -> Spec:
         raise SpecError(problems)
 
     spec, problems = build.build(document.data, locator, hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest())
+    if not read_weights:
+        if problems:
+            raise SpecError(problems)
+        return spec
     found, weight_problems = weights.read(spec.weights_file, spec.layers, locator)
     problems += weight_problems
     if problems:
