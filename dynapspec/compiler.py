@@ -20,6 +20,7 @@ from .place import Placement, place
 from .quantize import quantize
 from .spec import load
 from .spec.model import Spec
+from .weightfile import template_warning
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def compile_spec(source: Union[str, Path, Spec], target: Optional[str] = None) -
     network, quant_warnings = quantize(network)
     placement = place(network, profile)
     config = emit(spec, network, placement, profile)
-    return CompileResult(spec, network, placement, config, lower_warnings + quant_warnings)
+    return CompileResult(spec, network, placement, config, template_warning(spec) + lower_warnings + quant_warnings)
 
 
 def load_network(path: Union[str, Path]) -> Config:

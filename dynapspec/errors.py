@@ -76,6 +76,7 @@ CODES = {
     "weights-external": (EXIT_INVALID, "A weight dataset is an external link or uses external storage; dynapspec reads only self-contained files."),
     "weights-too-large": (EXIT_INVALID, "A weight dataset is larger than any layer could need; refused before reading."),
     "weights-not-integer": (EXIT_INVALID, "With `quantize: false`, weights must be integers within int8."),
+    "weights-template": (EXIT_INVALID, "The weight file is a template written by `dynapspec weights --template` (zeros or random values), not trained weights; reported as a warning."),
     "bias-nonzero": (EXIT_INVALID, "A non-zero bias: the chip would run it as a clock-driven leak, not a bias; remove it or retrain without biases."),
     # quantization
     "quant-clipped": (EXIT_INVALID, "Quantization clipped values to the chip's integer range."),

@@ -535,7 +535,8 @@ class _Lowering:
             return layer.weight
         self._fail(
             "weights-shape",
-            f"dataset {layer.weight_dataset} has shape {got}; {layer.name} needs {expected} = {meaning}",
+            f"dataset {layer.weight_dataset} has shape {got}; {layer.name} needs {expected} = {meaning} "
+            f"(`dynapspec weights {self.spec.spec_file}` lists every dataset's shape)",
             layer.path,
             layer.name,
         )

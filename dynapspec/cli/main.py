@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from .. import __version__
-from . import build, device, info, nir, run as run_cmds, summary
+from . import build, device, info, nir, run as run_cmds, summary, weights
 
 app = typer.Typer(
     name="dynapspec",
@@ -41,6 +41,7 @@ def _main(
 app.command("validate")(build.validate)
 app.command("compile")(build.compile_cmd)
 app.command("summary")(summary.summary)
+app.command("weights")(weights.weights)
 app.command("schema")(info.schema)
 app.command("rules")(info.rules)
 app.command("explain")(info.explain)

@@ -53,7 +53,7 @@ def summary(
         rows.append(_layer_cells(layer, profile, str(record.core)) + (
             f"{record.scale:.6g}", str(record.threshold_high), str(record.threshold_low), "yes" if record.monitor else "",
         ))
-    _table(rows)
+    table(rows)
     typer.echo("")
     by_core = {r.core: r for r in header.layers}
     rows = [("core", "layer", "kernel used/capacity", "neuron used/capacity")]
@@ -62,7 +62,7 @@ def summary(
         kernel = f"{r.memory.kernel}/{cap.kernel} ({100 * r.memory.kernel / cap.kernel:.0f}%)" if r else f"-/{cap.kernel}"
         neuron = f"{r.memory.neuron}/{cap.neuron} ({100 * r.memory.neuron / cap.neuron:.0f}%)" if r else f"-/{cap.neuron}"
         rows.append((str(core), r.name if r else "(free)", kernel, neuron))
-    _table(rows)
+    table(rows)
     _edges(result.spec, lower_partially(result.spec, header.target))
     typer.echo(f"\ntarget {header.target} ({header.chip}); input {header.input.kind} {'x'.join(map(str, header.input.shape))}")
 
@@ -97,7 +97,7 @@ def _failed(spec_path: Path, target: Optional[str], diagnostics) -> list:
         problems = codes + (["fits no core"] if not fits and "layer-fits-no-core" not in codes else [])
         rows.append(_layer_cells(layer, profile, "-") + (", ".join(problems),))
     typer.echo(f"{spec.name} does not compile for {profile.target}; what could be worked out:\n")
-    _table(rows)
+    table(rows)
     _edges(spec, partial)
     typer.echo(f"\n{len(errors)} error{'s' if len(errors) != 1 else ''}:", err=True)
     return errors
@@ -147,7 +147,7 @@ def _edges(spec, partial) -> None:
     if spec.readout is not None:
         rows.append((spec.readout.layer, "->", "readout", "-", "-"))
     typer.echo("")
-    _table(rows)
+    table(rows)
 
 
 def _pooling(steps: Sequence) -> str:
@@ -166,7 +166,7 @@ def _shape(shape) -> str:
     return "x".join(map(str, shape))
 
 
-def _table(rows) -> None:
+def table(rows) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())

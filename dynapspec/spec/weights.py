@@ -211,7 +211,8 @@ def read(filename: str, layers: Sequence[LayerSpec], locator: Locator) -> Tuple[
     except FileNotFoundError:
         default = "weights" not in locator.positions
         why = " (no `weights:` key, so dynapspec looks for <spec name>.h5 beside the spec)" if default else ""
-        return {}, [error("weights-file", f"the weight file {filename} does not exist{why}", locator.at("weights"))]
+        hint = f"; `dynapspec weights {locator.file}` lists the datasets it needs and can write a template"
+        return {}, [error("weights-file", f"the weight file {filename} does not exist{why}{hint}", locator.at("weights"))]
     except IsADirectoryError:
         return {}, [error("weights-file", f"the weight file {filename} is a directory, not an HDF5 file", locator.at("weights"))]
     except (OSError, ValueError) as exc:
