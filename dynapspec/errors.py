@@ -103,7 +103,8 @@ CODES = {
     "nir-graph": (EXIT_INVALID, "The NIR graph's edges do not form a chain of layers the chip can run (recurrence, dangling nodes)."),
     "nir-decision": (EXIT_INVALID, "An import choice a person should confirm (reset mode, folded parameters); reported as a warning."),
     # devices
-    "samna-missing": (EXIT_DEVICE, "samna is not installed: pip install 'dynapspec[hardware]'."),
+    "samna-missing": (EXIT_DEVICE, "samna is not installed (or does not import); the message has the SDK's install command."),
+    "samna-shim": (EXIT_DEVICE, "Only PyPI's samna installer shim is installed, not the SDK; the message has the install command."),
     "samna-version": (EXIT_DEVICE, "The installed samna lacks what this target needs."),
     "device-not-found": (EXIT_DEVICE, "No attached board matches the requested device."),
     "device-busy": (EXIT_DEVICE, "The board is held by another process."),

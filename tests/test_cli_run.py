@@ -62,7 +62,7 @@ def test_deploy_on_sim_is_simulate(no_board):
 
 
 def test_deploy_without_board_falls_back_with_notice(no_board, monkeypatch):
-    monkeypatch.setattr(dynapspec.hardware.sdk, "installed", lambda: True)
+    monkeypatch.setattr(dynapspec.hardware.sdk, "problem", lambda: None)
     code, stdout, stderr = run("deploy", NET, "--input", INPUT, "--duration", "50ms")
     assert code == 0, stderr
     assert stderr.splitlines() == ["note: running on the simulator (no free board for speck2fdevkit attached)"]
@@ -79,7 +79,7 @@ def test_deploy_uses_attached_board(monkeypatch):
         return RunResult(output=empty, layers={"out": np.zeros(0, dtype=dynapspec.events.SPIKE_DTYPE)},
                          spike_counts={"out": 0}, input_count=len(events), duration_s=2.0, device=device)
 
-    monkeypatch.setattr(dynapspec.hardware.sdk, "installed", lambda: True)
+    monkeypatch.setattr(dynapspec.hardware.sdk, "problem", lambda: None)
     monkeypatch.setattr(dynapspec.hardware, "find_board", lambda config: "speck2fdevkit:0")
     monkeypatch.setattr(dynapspec.hardware, "deploy", fake_deploy)
     code, stdout, stderr = run("deploy", NET, "-i", INPUT, "--monitor", "all", "--duration", "2s", "--states")

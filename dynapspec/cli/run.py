@@ -185,7 +185,10 @@ def _find_board(config) -> Tuple[Optional[str], str]:
     """A free board for the network, or None and why (one short line for the fallback notice)."""
     from .. import hardware
 
-    if not hardware.sdk.installed():
+    trouble = hardware.sdk.problem()
+    if trouble is not None:
+        if trouble.diagnostics[0].code == "samna-shim":
+            return None, f"samna is only PyPI's installer shim, so no board is used; install the SDK with: {hardware.sdk.install_hint(hardware.sdk.shim_version())}"
         return None, "samna is not installed, so no board is used"
     return hardware.find_board(config), f"no free board for {config.header.target} attached"
 

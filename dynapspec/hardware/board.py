@@ -31,11 +31,12 @@ class Board:
     """A board opened through samna. Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, samna: Any, attached: Attached, handle: Any, settle_s: float = 1.0,
-                 slow_clock_hz: Optional[float] = None):
+                 slow_clock_hz: Optional[int] = None):
         self.device = attached.device
         self.profile = chips.profile(attached.target)
         self.settle_s = settle_s
-        self.slow_clock_hz = slow_clock_hz if slow_clock_hz is not None else sdk.facts()["slow_clock_hz"]
+        # UnifirmModule.set_slow_clk_rate(self, arg0: int): pybind11 refuses a float there
+        self.slow_clock_hz = int(slow_clock_hz if slow_clock_hz is not None else sdk.facts()["slow_clock_hz"])
         self.warnings: List[Diagnostic] = sdk.version_warnings(samna)
         sdk.log.info("%s: samna %s", self.device, sdk.version(samna))
         self._samna, self._handle = samna, handle
