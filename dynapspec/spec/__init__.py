@@ -13,22 +13,17 @@ import os
 import re
 from typing import Union
 
-from ..errors import Diagnostic, Location, SpecError, error
+from ..errors import Diagnostic, SpecError
 from .model import Locator, Spec
 
 
 def load(path: Union[str, "os.PathLike[str]"]) -> Spec:
     """Read, check and normalise a spec file and its weights. Raises SpecError."""
+    from ..fileio import read_input
     from . import yamlload
 
     spec_file = str(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(yamlload.MAX_BYTES + 1)
-            size = os.fstat(handle.fileno()).st_size if len(raw) > yamlload.MAX_BYTES else len(raw)
-    except OSError as exc:
-        reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
-        raise SpecError([error("file-not-found", f"the spec file {spec_file} {reason}", Location(spec_file))]) from None
+    raw, size = read_input(path, "spec file", yamlload.MAX_BYTES)
 
     try:
         return _checked(raw, size, spec_file)
@@ -47,6 +42,8 @@ def _checked(raw: bytes, size: int, spec_file: str) -> Spec:
         raise SpecError(problems)
 
     spec, problems = build.build(document.data, locator, hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest())
+    if any(problem.code == "too-many-layers" for problem in problems):
+        raise SpecError(problems)  # before reading the weights of layers that cannot all run
     found, weight_problems = weights.read(spec.weights_file, spec.layers, locator)
     problems += weight_problems
     if problems:
