@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional, Tuple, Union
 
 from . import chips
-from .config import Config
+from .config import Config, read_config
 from .emit import emit
 from .errors import Diagnostic, Location, SpecError
 from .lower import lower
@@ -51,9 +51,5 @@ def load_network(path: Union[str, Path]) -> Config:
     """A compiled configuration (``*.json``) as is, or a spec compiled on the fly."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SpecError.single("file-not-found", f"cannot read {path}: {exc.strerror}", Location(str(path))) from None
-        return Config.from_json(text, str(path))
+        return read_config(path)
     return compile_spec(path).config

@@ -22,6 +22,10 @@ CODES = {
     # reading files
     "file-not-found": (EXIT_INVALID, "An input file (spec, weights, events, config) does not exist or cannot be read."),
     "output-write": (EXIT_DEVICE, "An output file could not be written (nothing was changed)."),
+    "file-type": (EXIT_INVALID, "An input path is not a regular file (a directory, FIFO, device or socket) or holds a NUL character."),
+    "input-too-large": (EXIT_INVALID, "An input declares more data, objects or nesting than a limit allows; refused before reading (docs/limits.md: each limit, why, how to raise it)."),
+    "hdf5-unsafe": (EXIT_INVALID, "An HDF5 file refers outside itself (external link, external raw storage, virtual dataset); dynapspec reads only self-contained files."),
+    "limit-setting": (EXIT_USAGE, "An environment variable that raises a limit (DYNAPSPEC_MAX_...) is not a positive integer."),
     # YAML
     "yaml-syntax": (EXIT_INVALID, "The spec is not well-formed YAML."),
     "yaml-duplicate-key": (EXIT_INVALID, "A mapping repeats a key; YAML loaders would silently keep only the last one."),

@@ -21,7 +21,7 @@ import numpy as np
 from . import chips, memory
 from .errors import Diagnostic, SpecError, error, warning
 from .network import ChipLayer, DvsEntry, Network, Route, SpikeInput
-from .spec.build import NO_WEIGHT
+from .spec.build import NO_WEIGHT, too_many_layers
 from .spec.model import XY, Conv, DvsInput, Edge, ExternalInput, LayerSpec, Spec
 
 INPUT = "input"
@@ -98,12 +98,7 @@ class _Lowering:
     def run(self) -> Optional[Network]:
         spec = self.spec
         if len(spec.layers) > len(self.profile.cores):
-            self._fail(
-                "too-many-layers",
-                f"{len(spec.layers)} layers > {len(self.profile.cores)} cores; the chip runs one layer per core "
-                "(merge layers, or drop one)",
-                "layers",
-            )
+            self._fail("too-many-layers", too_many_layers(len(spec.layers), len(self.profile.cores)), "layers")
         order = self._topological_order()
         if order is None:
             return None

@@ -126,7 +126,7 @@ def _read_input(path: Path, config):
     from ..errors import Location, SpecError
     from ..events import check_range, kind_of, read_event_file
 
-    content = read_event_file(path)
+    content = read_event_file(path, parts=("input",))  # the results stored beside the input are not needed
     where = Location(str(path), path="/input")
     if content.input is None:
         raise SpecError.single("events-format", "the file has no /input events to play", where)

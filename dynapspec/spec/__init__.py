@@ -13,7 +13,7 @@ import os
 import re
 from typing import Union
 
-from ..errors import Diagnostic, Location, SpecError, error
+from ..errors import Diagnostic, SpecError
 from .model import Locator, Spec
 
 
@@ -23,16 +23,11 @@ def load(path: Union[str, "os.PathLike[str]"], read_weights: bool = True) -> Spe
     With ``read_weights=False`` the weight file is not opened and every layer's weight stays
     empty (``build.NO_WEIGHT``): enough to infer shapes before a weight file exists.
     """
+    from ..fileio import read_input
     from . import yamlload
 
     spec_file = str(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(yamlload.MAX_BYTES + 1)
-            size = os.fstat(handle.fileno()).st_size if len(raw) > yamlload.MAX_BYTES else len(raw)
-    except OSError as exc:
-        reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
-        raise SpecError([error("file-not-found", f"the spec file {spec_file} {reason}", Location(spec_file))]) from None
+    raw, size = read_input(path, "spec file", yamlload.MAX_BYTES)
 
     try:
         return _checked(raw, size, spec_file, read_weights)
@@ -55,6 +50,8 @@ def _checked(raw: bytes, size: int, spec_file: str, read_weights: bool = True) -
         if problems:
             raise SpecError(problems)
         return spec
+    if any(problem.code == "too-many-layers" for problem in problems):
+        raise SpecError(problems)  # before reading the weights of layers that cannot all run
     found, weight_problems = weights.read(spec.weights_file, spec.layers, locator)
     problems += weight_problems
     if problems:
