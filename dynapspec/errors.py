@@ -100,6 +100,11 @@ CODES = {
     "events-range": (EXIT_INVALID, "An event's coordinates or channel are outside the network's input."),
     "events-order": (EXIT_INVALID, "Event timestamps are negative or not sorted."),
     "sim-unsupported": (EXIT_INVALID, "The configuration uses a chip feature the simulator does not model (leak, output decimator, congestion balancer)."),
+    # datasets and evaluation
+    "dataset-format": (EXIT_INVALID, "A dataset (HDF5 dataset file, folder with labels.csv, or iterable of (events, label)) has the wrong layout."),
+    "eval-output": (EXIT_INVALID, "The network's output layer cannot be decided on (several exit layers, no class features), or a label is not one of its classes."),
+    "eval-float": (EXIT_INVALID, "The float model needs the spec (not a compiled config.json)."),
+    "cluster": (EXIT_DEVICE, "The Dask cluster could not be reached, or dask.distributed is not installed (pip install 'dynapspec[cluster]')."),
     # NIR
     "nir-format": (EXIT_INVALID, "The file is not a readable NIR graph."),
     "nir-unsupported": (EXIT_INVALID, "A NIR node or parameter has no chip equivalent."),

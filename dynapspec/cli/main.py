@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from .. import __version__
-from . import build, device, info, nir, run as run_cmds, summary, weights
+from . import build, device, evaluate, info, nir, run as run_cmds, summary, weights
 
 app = typer.Typer(
     name="dynapspec",
@@ -47,6 +47,7 @@ app.command("rules")(info.rules)
 app.command("explain")(info.explain)
 app.command("simulate")(run_cmds.simulate)
 app.command("deploy")(run_cmds.deploy)
+app.command("evaluate")(evaluate.evaluate)
 app.command("devices")(device.devices)
 app.command("import")(nir.import_cmd)
 app.command("export")(nir.export_cmd)
