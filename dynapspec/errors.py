@@ -103,6 +103,7 @@ CODES = {
     "nir-decision": (EXIT_INVALID, "An import choice a person should confirm (reset mode, folded parameters); reported as a warning."),
     # devices
     "samna-missing": (EXIT_DEVICE, "samna is not installed: pip install 'dynapspec[hardware]'."),
+    "plot-missing": (EXIT_DEVICE, "matplotlib is not installed, and pictures need it: pip install 'dynapspec[plot]'."),
     "samna-version": (EXIT_DEVICE, "The installed samna lacks what this target needs."),
     "device-not-found": (EXIT_DEVICE, "No attached board matches the requested device."),
     "device-busy": (EXIT_DEVICE, "The board is held by another process."),

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from .. import __version__
-from . import build, device, info, nir, run as run_cmds
+from . import build, device, info, nir, plot, run as run_cmds
 
 app = typer.Typer(
     name="dynapspec",
@@ -49,6 +49,9 @@ app.command("deploy")(run_cmds.deploy)
 app.command("devices")(device.devices)
 app.command("import")(nir.import_cmd)
 app.command("export")(nir.export_cmd)
+app.command("show")(plot.show)
+app.command("plot")(plot.plot)
+app.command("report")(plot.report_cmd)
 
 
 def run() -> None:
