@@ -114,6 +114,7 @@ CODES = {
     # devices
     "samna-missing": (EXIT_DEVICE, "samna is not installed (or does not import); the message has the SDK's install command."),
     "samna-shim": (EXIT_DEVICE, "Only PyPI's samna installer shim is installed, not the SDK; the message has the install command."),
+    "plot-missing": (EXIT_DEVICE, "matplotlib is not installed, and pictures need it: pip install 'dynapspec[plot]'."),
     "samna-version": (EXIT_DEVICE, "The installed samna lacks what this target needs."),
     "device-not-found": (EXIT_DEVICE, "No attached board matches the requested device."),
     "device-busy": (EXIT_DEVICE, "The board is held by another process."),

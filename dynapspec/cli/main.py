@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from .. import __version__
-from . import build, device, evaluate, info, nir, run as run_cmds, summary, weights
+from . import build, device, evaluate, info, nir, plot, run as run_cmds, summary, weights
 
 app = typer.Typer(
     name="dynapspec",
@@ -51,6 +51,9 @@ app.command("evaluate")(evaluate.evaluate)
 app.command("devices")(device.devices)
 app.command("import")(nir.import_cmd)
 app.command("export")(nir.export_cmd)
+app.command("show")(plot.show)
+app.command("plot")(plot.plot)
+app.command("report")(plot.report_cmd)
 
 
 def run() -> None:

@@ -1,0 +1,97 @@
+"""Pictures of a network on the chip and of the spikes it makes (the optional ``plot`` extra).
+
+Each function returns a matplotlib Figure, so notebooks can compose or restyle them;
+:func:`save` writes one byte-stably (``.svg``, ``.png``, ``.pdf``). Importing this package is
+cheap; matplotlib is imported on first use, and its absence is the ``plot-missing`` error that
+names the ``pip install`` to run.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Union
+
+__all__ = ["activity", "chip_map", "report", "save"]
+
+
+def chip_map(network, target: Optional[str] = None):
+    """The chip map of a compiled Config, or of a spec or config file (a spec that does not fit is drawn too)."""
+    from .chipmap import chip_map as draw
+
+    return draw(_view(network, target))
+
+
+def activity(result, network=None, input=None, max_points: Optional[int] = None):  # noqa: A002
+    """Activity plots of a run: a result file's path, an ``EventFile`` or a ``RunResult``.
+
+    ``network`` (a Config, a spec or config path) orders the panels as the network does and
+    marks its exit layers as outputs; without it, panels follow the first spike and 1x1 layers
+    count as outputs. ``input``: the events a ``RunResult`` was run on (a file carries its own).
+    Layers with more than ``max_points`` spikes (default 50,000) are drawn binned.
+    """
+    from .spikes import MAX_POINTS, activity as draw
+
+    if isinstance(result, (str, Path)):
+        from ..events import read_event_file
+
+        result = read_event_file(result)
+    events = input if input is not None else getattr(result, "input", None)
+    order = outputs = None
+    name = getattr(result, "network", "")
+    if network is not None:
+        view = _view(network)
+        name = view.name
+        order = ([_dvs_name()] if view.dvs is not None else []) + [layer.name for layer in view.layers]
+        outputs = list(view.outputs)
+    return draw(
+        result.layers, input_events=events, order=order, outputs=outputs, title=_run_title(name, result, events),
+        max_points=MAX_POINTS if max_points is None else max_points,
+    )
+
+
+def report(network, events=None, target: Optional[str] = None, input_name: str = "events") -> str:
+    """The one-page HTML report (text) of a network (a Config, a spec or config path) and, with ``events``, of a run.
+
+    The run is the simulator's, every layer monitored. A network that does not fit is reported
+    with its placement errors, and is not run.
+    """
+    from .model import load_config
+    from .report import build
+
+    view = _view(network, target)
+    config = load_config(network, target) if events is not None and view.fits else None
+    return build(view, config, events, input_name)
+
+
+def save(fig, path: Union[str, Path]) -> None:
+    """Write ``fig`` atomically as .svg, .png or .pdf (by suffix); the same figure gives the same bytes."""
+    from .style import save as write
+
+    write(fig, path)
+
+
+def _view(network, target: Optional[str] = None):
+    from ..config import Config
+    from .model import ChipView, from_config, load_view
+
+    if isinstance(network, ChipView):
+        return network
+    if isinstance(network, Config):
+        return from_config(network)
+    return load_view(network, target)
+
+
+def _dvs_name() -> str:
+    from ..events import DVS_NAME
+
+    return DVS_NAME
+
+
+def _run_title(name: str, result, events) -> str:
+    device = getattr(result, "device", "") or "?"
+    output = getattr(result, "output", None)
+    parts = [f"{name or 'network'} on {device}"]
+    if events is not None:
+        parts.append(f"{len(events):,} input events")
+    if output is not None:
+        parts.append(f"{len(output):,} spikes to the host")
+    return ": ".join(parts[:2]) + (", " + ", ".join(parts[2:]) if parts[2:] else "")
