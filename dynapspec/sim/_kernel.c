@@ -52,9 +52,8 @@ typedef struct {
     int16_t high, low, keep;
     Py_ssize_t w_offset, v_offset;
     Dest dest[2];
-    Py_ssize_t run_words; /* 64-bit words of fired bits per run */
-    uint64_t *fired;      /* one bit per neuron of one receptive field: [row][run] words of bits */
-    uint8_t *row_fired;   /* did any neuron of that row fire */
+    Py_ssize_t run_words; /* 16-bit words of fired bits per run */
+    uint16_t *fired;      /* one bit per neuron of one receptive field: [row][run] words of bits */
 } Core;
 
 typedef struct {
@@ -89,81 +88,99 @@ static inline int update_one(int16_t *v, int16_t w, int16_t high, int16_t low, i
     return fire & 1;
 }
 
-/* The update of a run of `len` neurons (states v, weights w). Sets bit q of fired[] (64 to a word)
- * if neuron q fired; returns whether any did. Portable C, vectorised by the compiler: the flags go
- * to bytes, which become bits only when one fired. */
-static int update_run(int16_t *restrict v, const int8_t *restrict w, uint64_t *restrict fired, Py_ssize_t len,
-                      int16_t high, int16_t low, int16_t keep_mask)
+/* The update of `rows` runs of `len` neurons: run r has states v + r * v_row, weights
+ * w + r * w_row, and its fired bits at fired + r * fired_row (bit q % 16 of word q / 16 is set if
+ * neuron q fired). Returns the rows in which any fired, as bits. Portable C, vectorised by the
+ * compiler: the flags go to bytes, which become bits only when one fired. */
+static uint64_t update_rows(int16_t *restrict v, const int8_t *restrict w, uint16_t *restrict fired, Py_ssize_t rows,
+                            Py_ssize_t len, Py_ssize_t v_row, Py_ssize_t w_row, Py_ssize_t fired_row,
+                            int16_t high, int16_t low, int16_t keep_mask)
 {
-    int any = 0;
-    for (Py_ssize_t base = 0; base < len; base += 64) {
-        int n = len - base < 64 ? (int)(len - base) : 64, fires = 0;
-        uint8_t flags[64];
-        for (int q = 0; q < n; q++) {
-            flags[q] = (uint8_t)update_one(v + base + q, w[base + q], high, low, keep_mask);
-            fires |= flags[q];
+    uint64_t rows_fired = 0;
+    for (Py_ssize_t r = 0; r < rows; r++, v += v_row, w += w_row, fired += fired_row) {
+        int fires = 0;
+        for (Py_ssize_t base = 0; base < len; base += 16) {
+            int n = len - base < 16 ? (int)(len - base) : 16, some = 0;
+            uint8_t flags[16];
+            for (int q = 0; q < n; q++) {
+                flags[q] = (uint8_t)update_one(v + base + q, w[base + q], high, low, keep_mask);
+                some |= flags[q];
+            }
+            uint16_t bits = 0;
+            for (int q = 0; some && q < n; q++)
+                bits |= (uint16_t)(flags[q] << q);
+            fired[base / 16] = bits;
+            fires |= some;
         }
-        uint64_t bits = 0;
-        for (int q = 0; fires && q < n; q++)
-            bits |= (uint64_t)flags[q] << q;
-        fired[base / 64] = bits;
-        any |= fires;
+        rows_fired |= (uint64_t)fires << r;
     }
-    return any;
+    return rows_fired;
 }
 
 #ifdef HAVE_AVX2_PATH
-/* update_run with AVX2, 16 neurons at a time: the hardware's saturating add (U19) and compare,
+/* update_rows with AVX2, 16 neurons at a time: the hardware's saturating add (U19) and compare,
  * and the fired flags straight to bits. */
-__attribute__((target("avx2"))) static int update_run_avx2(int16_t *restrict v, const int8_t *restrict w,
-                                                           uint64_t *restrict fired, Py_ssize_t len,
-                                                           int16_t high, int16_t low, int16_t keep_mask)
+__attribute__((target("avx2"))) static uint64_t update_rows_avx2(int16_t *restrict v, const int8_t *restrict w,
+                                                                 uint16_t *restrict fired, Py_ssize_t rows,
+                                                                 Py_ssize_t len, Py_ssize_t v_row, Py_ssize_t w_row,
+                                                                 Py_ssize_t fired_row, int16_t high, int16_t low,
+                                                                 int16_t keep_mask)
 {
     const __m256i h = _mm256_set1_epi16(high), below = _mm256_set1_epi16((int16_t)(high - 1));
     const __m256i l = _mm256_set1_epi16(low), keep = _mm256_set1_epi16(keep_mask);
-    int any = 0;
-    for (Py_ssize_t base = 0; base < len; base += 64) {
-        int n = len - base < 64 ? (int)(len - base) : 64, q = 0;
-        uint64_t bits = 0;
-        for (; q + 16 <= n; q += 16) {
-            int16_t *vq = v + base + q;
-            __m256i wq = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + base + q)));
-            __m256i u = _mm256_adds_epi16(_mm256_loadu_si256((const __m256i *)vq), wq);
+    uint64_t rows_fired = 0;
+    for (Py_ssize_t r = 0; r < rows; r++, v += v_row, w += w_row, fired += fired_row) {
+        unsigned fires = 0;
+        Py_ssize_t q = 0;
+        for (; q + 16 <= len; q += 16) {
+            __m256i wq = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + q)));
+            __m256i u = _mm256_adds_epi16(_mm256_loadu_si256((const __m256i *)(v + q)), wq);
             __m256i fire = _mm256_cmpgt_epi16(u, below);
             u = _mm256_blendv_epi8(u, _mm256_and_si256(_mm256_sub_epi16(u, h), keep), fire);
-            _mm256_storeu_si256((__m256i *)vq, _mm256_max_epi16(u, l));
+            _mm256_storeu_si256((__m256i *)(v + q), _mm256_max_epi16(u, l));
             __m128i bytes = _mm_packs_epi16(_mm256_castsi256_si128(fire), _mm256_extracti128_si256(fire, 1));
-            bits |= (uint64_t)(uint32_t)_mm_movemask_epi8(bytes) << q;
+            unsigned bits = (unsigned)_mm_movemask_epi8(bytes);
+            fired[q / 16] = (uint16_t)bits;
+            fires |= bits;
         }
-        for (; q < n; q++) /* the last few */
-            bits |= (uint64_t)update_one(v + base + q, w[base + q], high, low, keep_mask) << q;
-        fired[base / 64] = bits;
-        any |= bits != 0;
+        if (q < len) { /* the last few */
+            unsigned bits = 0;
+            for (int i = 0; q + i < len; i++)
+                bits |= (unsigned)update_one(v + q + i, w[q + i], high, low, keep_mask) << i;
+            fired[q / 16] = (uint16_t)bits;
+            fires |= bits;
+        }
+        rows_fired |= (uint64_t)(fires != 0) << r;
     }
-    return any;
+    return rows_fired;
 }
 #endif
 
-/* update_run on a DYNAP-CNN core with kill bits: a killed weight or neuron is no update (U21). */
-static int update_run_killable(int16_t *restrict v, const int8_t *restrict w, const uint8_t *restrict w_alive,
-                               const uint8_t *restrict v_alive, uint64_t *restrict fired, Py_ssize_t len,
-                               int16_t high, int16_t low, int16_t keep_mask)
+/* update_rows on a DYNAP-CNN core with kill bits: a killed weight or neuron is no update (U21). */
+static uint64_t update_rows_killable(int16_t *v, const int8_t *w, const uint8_t *w_alive, const uint8_t *v_alive,
+                                     uint16_t *fired, Py_ssize_t rows, Py_ssize_t len, Py_ssize_t v_row,
+                                     Py_ssize_t w_row, Py_ssize_t fired_row, int16_t high, int16_t low,
+                                     int16_t keep_mask)
 {
-    int any = 0;
-    for (Py_ssize_t base = 0; base < len; base += 64) {
-        uint64_t bits = 0;
-        for (int q = 0; q < 64 && base + q < len; q++)
-            if (w_alive[base + q] && v_alive[base + q])
-                bits |= (uint64_t)update_one(v + base + q, w[base + q], high, low, keep_mask) << q;
-        fired[base / 64] = bits;
-        any |= bits != 0;
+    uint64_t rows_fired = 0;
+    for (Py_ssize_t r = 0; r < rows; r++, v += v_row, w += w_row, w_alive += w_row, v_alive += v_row, fired += fired_row) {
+        unsigned fires = 0;
+        for (Py_ssize_t base = 0; base < len; base += 16) {
+            unsigned bits = 0;
+            for (int q = 0; q < 16 && base + q < len; q++)
+                if (w_alive[base + q] && v_alive[base + q])
+                    bits |= (unsigned)update_one(v + base + q, w[base + q], high, low, keep_mask) << q;
+            fired[base / 16] = (uint16_t)bits;
+            fires |= bits;
+        }
+        rows_fired |= (uint64_t)(fires != 0) << r;
     }
-    return any;
+    return rows_fired;
 }
 
-typedef int (*UpdateRun)(int16_t *restrict, const int8_t *restrict, uint64_t *restrict, Py_ssize_t, int16_t, int16_t,
-                         int16_t);
-static UpdateRun update_fast = update_run; /* update_run_avx2 where the CPU has AVX2 (set at import) */
+typedef uint64_t (*UpdateRows)(int16_t *restrict, const int8_t *restrict, uint16_t *restrict, Py_ssize_t, Py_ssize_t,
+                               Py_ssize_t, Py_ssize_t, Py_ssize_t, int16_t, int16_t, int16_t);
+static UpdateRows update_fast = update_rows; /* update_rows_avx2 where the CPU has AVX2 (set at import) */
 
 /* The neurons one event reaches: `rows` output rows (oy ascending) of `runs` runs of `len`
  * neurons. With stride 1 along x a row is one run (every ox of the row, then f), contiguous in
@@ -172,22 +189,25 @@ typedef struct {
     Py_ssize_t rows, runs, len, v_row, v_run, w_row, w_run;
 } Field;
 
-static void integrate(const Core *core, const Field *fd, const Run *run, Py_ssize_t vb, Py_ssize_t wb)
+/* Update every neuron of the field; returns the rows in which any fired, as bits. The runs of a
+ * row are independent, so each run position is done for all rows at once. */
+static uint64_t integrate(const Core *core, const Field *fd, const Run *run, Py_ssize_t vb, Py_ssize_t wb)
 {
     int16_t keep_mask = (int16_t)-core->keep; /* all ones to subtract the threshold, zero to reset to 0 */
-    for (Py_ssize_t r = 0; r < fd->rows; r++) {
-        int any = 0;
-        for (Py_ssize_t s = 0; s < fd->runs; s++) {
-            Py_ssize_t vo = vb + r * fd->v_row + s * fd->v_run, wo = wb + r * fd->w_row + s * fd->w_run;
-            uint64_t *bits = core->fired + (r * fd->runs + s) * core->run_words;
-            if (core->killable)
-                any |= update_run_killable(run->v + vo, run->weights + wo, run->w_alive + wo, run->v_alive + vo, bits,
-                                           fd->len, core->high, core->low, keep_mask);
-            else
-                any |= update_fast(run->v + vo, run->weights + wo, bits, fd->len, core->high, core->low, keep_mask);
-        }
-        core->row_fired[r] = (uint8_t)any;
+    Py_ssize_t fired_row = fd->runs * core->run_words;
+    uint64_t rows_fired = 0;
+    for (Py_ssize_t s = 0; s < fd->runs; s++) {
+        Py_ssize_t vo = vb + s * fd->v_run, wo = wb + s * fd->w_run;
+        uint16_t *bits = core->fired + s * core->run_words;
+        if (core->killable)
+            rows_fired |= update_rows_killable(run->v + vo, run->weights + wo, run->w_alive + wo, run->v_alive + vo, bits,
+                                               fd->rows, fd->len, fd->v_row, fd->w_row, fired_row, core->high,
+                                               core->low, keep_mask);
+        else
+            rows_fired |= update_fast(run->v + vo, run->weights + wo, bits, fd->rows, fd->len, fd->v_row, fd->w_row,
+                                      fired_row, core->high, core->low, keep_mask);
     }
+    return rows_fired;
 }
 
 /* ---------------------------------------------------------------- output and routing */
@@ -261,10 +281,10 @@ static int covered(int i, int k, int s, int out, int *lo, int *hi)
 }
 
 /* The index of the lowest set bit of `*bits` (not 0), which is then cleared. */
-static inline int pop_lowest(uint64_t *bits)
+static inline int pop_lowest(unsigned *bits)
 {
 #if defined(__GNUC__)
-    int b = __builtin_ctzll(*bits);
+    int b = __builtin_ctz(*bits);
 #else
     int b = 0;
     while (!((*bits >> b) & 1))
@@ -288,17 +308,17 @@ static int deliver(Run *run, int n, int c, int x, int y)
                 core->ow * nf, nf, -core->sy * k * nf, core->sx * nf};
     Py_ssize_t flipped = k - 1 - (ix - ox_lo * core->sx), j = iy - oy_lo * core->sy; /* of the first position */
     Py_ssize_t vb = core->v_offset + ((Py_ssize_t)oy_lo * core->ow + ox_lo) * nf;
-    integrate(core, &fd, run, vb, core->w_offset + ((c * k + j) * k + flipped) * nf);
+    uint64_t rows_fired = integrate(core, &fd, run, vb, core->w_offset + ((c * k + j) * k + flipped) * nf);
     for (Py_ssize_t r = 0; r < fd.rows; r++) {
-        if (!core->row_fired[r])
+        if (!((rows_fired >> r) & 1))
             continue;
         for (Py_ssize_t s = 0; s < fd.runs; s++) {
-            const uint64_t *words = core->fired + (r * fd.runs + s) * core->run_words;
+            const uint16_t *words = core->fired + (r * fd.runs + s) * core->run_words;
             int ox = ox_lo + (int)s, f = 0; /* the neuron at bit `at` of the run: run s starts at (ox_lo + s, 0) */
             Py_ssize_t at = 0;
-            for (Py_ssize_t word = 0; word * 64 < fd.len; word++)
-                for (uint64_t bits = words[word]; bits;) {
-                    Py_ssize_t q = word * 64 + pop_lowest(&bits);
+            for (Py_ssize_t word = 0; word * 16 < fd.len; word++)
+                for (unsigned bits = words[word]; bits;) {
+                    Py_ssize_t q = word * 16 + pop_lowest(&bits);
                     for (f += (int)(q - at), at = q; f >= nf; f -= (int)nf) /* (ox, f) of q, without dividing */
                         ox++;
                     if (spike(run, n, f, ox, oy_lo + (int)r) < 0)
@@ -346,10 +366,11 @@ static int load_cores(Core *cores, const int64_t *table, Py_ssize_t n_cores, Py_
         rows = rows < p[OH] ? rows : p[OH];
         cols = cols < p[OW] ? cols : p[OW];
         Py_ssize_t runs = p[SX] == 1 ? 1 : cols, len = p[SX] == 1 ? cols * p[F] : p[F];
-        core->run_words = (len + 63) / 64;
-        core->fired = PyMem_Calloc((size_t)(rows * runs * core->run_words), sizeof(uint64_t));
-        core->row_fired = PyMem_Calloc((size_t)rows, 1);
-        if (!core->fired || !core->row_fired) {
+        core->run_words = (len + 15) / 16;
+        core->fired = PyMem_Calloc((size_t)(rows * runs * core->run_words), sizeof(uint16_t));
+        if (!need(rows <= 64, "a receptive field taller than 64 rows")) /* rows_fired is one word */
+            return -1;
+        if (!core->fired) {
             PyErr_NoMemory();
             return -1;
         }
@@ -412,7 +433,6 @@ static PyObject *kernel_run(PyObject *self, PyObject *args)
 free:
     for (Py_ssize_t n = 0; n < n_cores; n++) {
         PyMem_Free(cores[n].fired);
-        PyMem_Free(cores[n].row_fired);
     }
     PyMem_Free(cores);
 done:
@@ -436,7 +456,7 @@ PyMODINIT_FUNC PyInit__kernel(void)
 #ifdef HAVE_AVX2_PATH
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2"))
-        update_fast = update_run_avx2;
+        update_fast = update_rows_avx2;
 #endif
     PyObject *m = PyModule_Create(&module), *names = PyTuple_New(NCOL);
     for (int i = 0; names && i < NCOL; i++)
