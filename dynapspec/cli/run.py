@@ -194,11 +194,11 @@ def _find_board(config) -> Tuple[Optional[str], str]:
 
 
 def _simulate(config, events, monitor, states: bool, network: Path, input: Path):  # noqa: A002
-    from ..sim import COMPILED, Simulator
+    from ..sim import COMPILED, FALLBACK_REASON, Simulator
 
     sim = Simulator(config, str(network))
-    if not COMPILED and len(events) > 10_000:
-        typer.echo("note: numba is not installed; pip install 'dynapspec[sim-fast]' runs the simulator ~250x faster", err=True)
+    if not COMPILED:
+        typer.echo(f"note: the simulator runs its plain-Python kernel, hundreds of times slower: {FALLBACK_REASON}", err=True)
     if is_tty() and len(events) >= LONG_INPUT:
         with typer.progressbar(length=len(events), label="simulating", file=sys.stderr) as bar:
             last = [0]
