@@ -78,6 +78,7 @@ class Board:
         self._raw_dvs = False
         self._names: Sequence[str] = ()
         self._slow_clock_on = False
+        self.dropped_total = 0  # DroppedEventsNum over the board's whole session
         self._clear()
         self._since = time.monotonic()
         with self._guard("connecting to the chip model"):
@@ -468,6 +469,7 @@ class Board:
             dropped=self._dropped,
             raw_dvs=moved(self._raw, "t", DVS_DTYPE) if self._raw_dvs else None,
         )
+        self.dropped_total += self._dropped
         if self._dropped:
             self.warnings.append(warning("events-dropped", f"the board's IO module dropped {self._dropped} events "
                                          "(samna DroppedEventsNum): the output is incomplete; slow the input down or "
