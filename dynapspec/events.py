@@ -34,6 +34,18 @@ SPIKE_DTYPE = np.dtype([("t", "<u8"), ("c", "<u2"), ("x", "<u2"), ("y", "<u2")])
 CHIP_SPIKE_DTYPE = np.dtype([("t", "<u8"), ("core", "u1"), ("c", "<u2"), ("x", "<u2"), ("y", "<u2")])
 KINDS = {"dvs": DVS_DTYPE.names, "spikes": SPIKE_DTYPE.names}  # input kinds, as a file's /input declares them
 
+# What a Speck readout sends (samna 0.48.5 speck2f/event): ReadoutValue has only ``value`` (no
+# timestamp: numbered here by slow-clock tick, as sinabs' readout tutorial does), ReadoutPinValue
+# ``index`` (the class of the largest average) and ``timestamp``.
+READOUT_DTYPE = np.dtype([("tick", "<u4"), ("value", "<u4")])
+PIN_DTYPE = np.dtype([("t", "<u8"), ("index", "u1")])
+# ReadoutValue.value: bit 20 data valid, bits 19..16 class of the largest average, bits 15..0 what
+# output_mode_sel selects (0b01 threshold-compare bits, 0b10 the selected class's average, 0b11 the
+# largest average); sinabs' using_readout_layer tutorial and samna's ReadoutConfig.output_mode_sel
+READOUT_VALID_BIT = 20
+READOUT_CLASS_SHIFT, READOUT_CLASS_BITS = 16, 4
+READOUT_DATA_BITS = 16
+
 
 # ---------------------------------------------------------------- construction and checks
 
@@ -237,6 +249,55 @@ class RunResult:
     duration_s: float  # wall-clock seconds the run took
     device: str = "sim"
     states: Optional[Mapping[str, np.ndarray]] = None  # name -> final V[f][x][y] (int16), on request
+    # what only a board reports (docs/events.md, "Run results"); None where the engine has none
+    readout: Optional[np.ndarray] = None  # READOUT_DTYPE, ReadoutValue events in arrival order
+    readout_pins: Optional[np.ndarray] = None  # PIN_DTYPE, ReadoutPinValue events
+    dropped: int = 0  # events the board's IO module reported dropping (DroppedEventsNum)
+    raw_dvs: Optional[np.ndarray] = None  # DVS_DTYPE, the DVS layer's raw input, when asked for
+
+
+@dataclass(frozen=True)
+class ReadoutDecision:
+    """The readout's answer over a run: the class (1..15) it reported most often."""
+
+    cls: int
+    votes: int  # readings that named it
+    readings: int  # readings that named any class
+    tied: Tuple[int, ...] = ()  # other classes named just as often
+    source: str = "pins"  # "pins" (ReadoutPinValue) or "values" (valid ReadoutValue)
+
+
+def decode_readout(values: np.ndarray) -> Dict[str, np.ndarray]:
+    """``valid``, ``cls`` and ``data`` fields of ReadoutValue words (READOUT_* layout)."""
+    v = np.asarray(values, dtype=np.int64)
+    return {
+        "valid": (v >> READOUT_VALID_BIT) & 1,
+        "cls": (v >> READOUT_CLASS_SHIFT) & ((1 << READOUT_CLASS_BITS) - 1),
+        "data": v & ((1 << READOUT_DATA_BITS) - 1),
+    }
+
+
+def readout_decision(result: "RunResult") -> Optional[ReadoutDecision]:
+    """The most frequent class in the pin readings, else in the valid readout values (class 0 = none)."""
+    for source, classes in (("pins", None if result.readout_pins is None else result.readout_pins["index"]),
+                            ("values", _valid_classes(result.readout))):
+        if classes is None:
+            continue
+        classes = np.asarray(classes, dtype=np.int64)
+        classes = classes[classes > 0]
+        if len(classes):
+            counts = np.bincount(classes)
+            best = int(np.argmax(counts))
+            tied = tuple(int(c) for c in np.flatnonzero(counts == counts[best]) if c != best)
+            return ReadoutDecision(best, int(counts[best]), len(classes), tied, source)
+    return None
+
+
+def _valid_classes(readout: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    if readout is None:
+        return None
+    fields = decode_readout(readout["value"])
+    return fields["cls"][fields["valid"] == 1]
 
 
 def split_by_core(output: np.ndarray, names: Mapping[int, str]) -> Dict[str, np.ndarray]:
@@ -266,6 +327,10 @@ class EventFile:
     states: Mapping[str, np.ndarray] = field(default_factory=dict)
     device: str = ""
     duration_s: Optional[float] = None
+    readout: Optional[np.ndarray] = None  # READOUT_DTYPE
+    readout_pins: Optional[np.ndarray] = None  # PIN_DTYPE
+    dropped: Optional[int] = None  # a board's dropped-event count (None: not a board run)
+    raw_dvs: Optional[np.ndarray] = None  # DVS_DTYPE
 
 
 def result_file(result: RunResult, network: str = "", input: Optional[np.ndarray] = None) -> EventFile:
@@ -279,6 +344,10 @@ def result_file(result: RunResult, network: str = "", input: Optional[np.ndarray
         states=dict(result.states or {}),
         device=result.device,
         duration_s=result.duration_s,
+        readout=result.readout,
+        readout_pins=result.readout_pins,
+        dropped=None if result.device == "sim" else int(result.dropped),
+        raw_dvs=result.raw_dvs,
     )
 
 
@@ -316,6 +385,11 @@ def write_event_file(path: Union[str, Path], content: EventFile) -> None:
                 group = f.create_group("states")
                 for name in sorted(content.states):
                     group.create_dataset(name, data=np.asarray(content.states[name], dtype=np.int16), track_times=False)
+            if content.dropped is not None:
+                f.attrs["dropped_events"] = int(content.dropped)
+            for name in ("readout", "readout_pins", "raw_dvs"):
+                if getattr(content, name) is not None:
+                    _write_columns(f.create_group(name), getattr(content, name))
 
 
 def _write_columns(group, events: np.ndarray):
@@ -324,7 +398,7 @@ def _write_columns(group, events: np.ndarray):
     return group
 
 
-EVENT_PARTS = ("input", "output", "layers", "states")  # what read_event_file can read
+EVENT_PARTS = ("input", "output", "layers", "states", "extras")  # what read_event_file can read
 _REFUSAL_CODES = {"format": "events-format", "unsafe": "hdf5-unsafe", "too-large": "input-too-large"}
 
 
@@ -376,6 +450,11 @@ class _EventReader:
             content["spike_counts"] = {name: r.int_attribute(counts, name, "/spike_counts") for name in attrs}
         if "states" in parts:
             content["states"] = {name: self.state(f"/states/{name}") for name in self.names("/states")}
+        if "extras" in parts:  # what a board reports besides spikes (hardware runs only)
+            for name, dtype in (("readout", READOUT_DTYPE), ("readout_pins", PIN_DTYPE), ("raw_dvs", DVS_DTYPE)):
+                found = self.columns(f"/{name}", dtype.names)
+                content[name] = None if found is None else _cast(found, dtype, Location(self.source, path=f"/{name}"))
+            content["dropped"] = r.int_attribute(root, "dropped_events", "/")
         duration = r.number_attribute(root, "duration_s", "/")
         return EventFile(
             network=r.text_attribute(root, "network", "/") or "",

@@ -73,8 +73,9 @@ def test_deploy_without_board_falls_back_with_notice(no_board, monkeypatch):
 def test_deploy_uses_attached_board(monkeypatch):
     calls = {}
 
-    def fake_deploy(config, device, events=None, monitor=None, duration_s=None, live=False, states=False):
-        calls.update(device=device, events=len(events), monitor=monitor, duration_s=duration_s, live=live, states=states)
+    def fake_deploy(config, device, events=None, monitor=None, duration_s=None, live=False, states=False, **board):
+        calls.update(device=device, events=len(events), monitor=monitor, duration_s=duration_s, live=live, states=states,
+                     **board)
         empty = np.zeros(0, dtype=dynapspec.events.CHIP_SPIKE_DTYPE)
         return RunResult(output=empty, layers={"out": np.zeros(0, dtype=dynapspec.events.SPIKE_DTYPE)},
                          spike_counts={"out": 0}, input_count=len(events), duration_s=2.0, device=device)
@@ -85,7 +86,8 @@ def test_deploy_uses_attached_board(monkeypatch):
     code, stdout, stderr = run("deploy", NET, "-i", INPUT, "--monitor", "all", "--duration", "2s", "--states")
     assert code == 0, stderr
     assert calls == {"device": "speck2fdevkit:0", "events": 3877, "monitor": "all", "duration_s": 2.0, "live": False,
-                     "states": True}
+                     "states": True, "settle_s": None, "quiet_s": None, "slow_clock_hz": None, "keep_time": False,
+                     "raw_dvs": False}
     assert "lenet on speck2fdevkit:0: 3877 events in" in stdout and "out: no spikes" in stdout
 
 

@@ -44,7 +44,9 @@ def simulate(
 
 @handles_errors
 def deploy(
-    network: Path = NETWORK_ARG,
+    network: Optional[Path] = typer.Argument(
+        None, help="net.yaml (compiled on the fly) or a compiled config.json; not needed with --selftest.", show_default=False
+    ),
     device: Optional[str] = typer.Option(
         None, "--device", "-d", help="'sim' for the simulator, or a board (speck2fdevkit:0) [default: the first attached board, else sim]."
     ),
@@ -54,21 +56,33 @@ def deploy(
     duration: Optional[str] = typer.Option(None, "--duration", help="Run length, e.g. 2s, 500ms [default: until the input is played]."),
     live: bool = typer.Option(False, "--live", help="Print spikes as they arrive (board with its sensor only)."),
     states: bool = typer.Option(False, "--states", help=STATES_HELP + " On a board they are read back after the run."),
+    settle: Optional[float] = typer.Option(None, "--settle", min=0, metavar="SECONDS", help="Board: wait after applying the configuration [default: 1, docs/hardware.md]."),
+    quiet: Optional[float] = typer.Option(None, "--quiet", min=0.01, metavar="SECONDS", help="Board: end the run after this long without new output [default: 0.3]."),
+    slow_clock: Optional[int] = typer.Option(None, "--slow-clock", min=1, metavar="HZ", help="Board: slow clock for the readout and leak, whole Hz [default: 20]."),
+    keep_time: bool = typer.Option(False, "--keep-time", help="Board: report times in the input's own time base, not from its first event."),
+    raw_dvs: bool = typer.Option(False, "--raw-dvs", help="Board: also record the DVS layer's raw input events (/raw_dvs)."),
+    selftest: bool = typer.Option(False, "--selftest", help="Run the first-board checklist on --device and print a report to paste into an issue."),
 ) -> None:
     """Deploy a network to a board, or to the simulator when none is attached.
 
-    On the simulator, --duration drops input events at or after it.
+    On the simulator, --duration drops input events at or after it; the options marked "Board" do
+    not apply there.
 
     \b
     Examples:
       dynapspec deploy examples/lenet/net.yaml --device sim --input examples/lenet/input.h5
       dynapspec deploy net.yaml --device speck2fdevkit:0 --input events.h5 -o out.h5
       dynapspec deploy net.yaml --live --duration 10s
+      dynapspec deploy --selftest --device speck2fdevkit:0
     """
     if device is not None and device != "sim":
         from ..hardware.devices import parse
 
         parse(device)  # a typo is a usage error (exit 2), found before samna is imported
+    if selftest:
+        return _selftest(device, settle)
+    if network is None:
+        _usage("give the network to deploy (net.yaml or config.json), or --selftest")
     duration_s = _duration(duration)
     _check_output(output)
     config = _load(network)
@@ -83,9 +97,15 @@ def deploy(
         from .. import hardware
 
         result = hardware.deploy(
-            config, device, events=events, monitor=names, duration_s=duration_s, live=live, states=states
+            config, device, events=events, monitor=names, duration_s=duration_s, live=live, states=states,
+            settle_s=settle, quiet_s=quiet, slow_clock_hz=slow_clock, keep_time=keep_time, raw_dvs=raw_dvs,
         )
     else:
+        board_only = [name for name, given in (("--settle", settle is not None), ("--quiet", quiet is not None),
+                                               ("--slow-clock", slow_clock is not None), ("--keep-time", keep_time),
+                                               ("--raw-dvs", raw_dvs)) if given]
+        if board_only:
+            typer.echo(f"note: {', '.join(board_only)} only apply to a board; the simulator ignores them", err=True)
         if live:
             _usage("--live needs a board; the simulator plays an --input file")
         if events is None:
@@ -94,9 +114,47 @@ def deploy(
             events = events[events["t"] < duration_s * 1e6]
         result = _simulate(config, events, names, states, network, input)
     _finish(config, events, result, output)
+    for line in _board_lines(config, result):
+        typer.echo(line)
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _selftest(device: Optional[str], settle: Optional[float]) -> None:
+    """The first-board checklist (docs/hardware.md); exit status 3 when a check fails."""
+    from ..errors import EXIT_DEVICE
+    from ..hardware import selftest
+
+    if device == "sim":
+        _usage("--selftest checks a board; give --device <board> (or none for the first attached)")
+    report = selftest.run(device, settle_s=settle, progress=lambda line: typer.echo(line, err=True))
+    for line in report.lines():
+        typer.echo(line)
+    if report.failed:
+        raise typer.Exit(EXIT_DEVICE)
+
+
+def _board_lines(config, result):
+    """What only a board reports: the readout's decision (docs/hardware.md, "Readout")."""
+    from ..chips import profile
+    from ..events import readout_decision
+
+    if result.readout is None and result.readout_pins is None:
+        return []
+    readout_core = profile(config.header.target).readout_layer
+    feeding = [r.name for r in config.header.layers
+               if any(d.enable and d.layer == readout_core for d in config.chip.cnn_layers[r.core].destinations)]
+    decision = readout_decision(result)
+    readings = (0 if result.readout_pins is None else len(result.readout_pins)) + \
+        (0 if result.readout is None else len(result.readout))
+    if decision is None:
+        return [f"readout: no class reached the threshold ({readings} readings)"]
+    source = "pin readings" if decision.source == "pins" else "readout values"
+    tie = f"; tied with class {', '.join(map(str, decision.tied))}" if decision.tied else ""
+    layer = f" of {feeding[0]}" if feeding else ""
+    return [f"readout: class {decision.cls} (feature {decision.cls - 1}{layer}) in {decision.votes} of "
+            f"{decision.readings} {source}{tie}"]
 
 
 def _usage(message: str) -> None:

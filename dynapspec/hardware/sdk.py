@@ -99,6 +99,12 @@ def _version_key(text: str) -> Tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
+def older_than(samna: Any, release: str) -> bool:
+    """Whether the installed samna predates ``release`` (an unknown version counts as not older)."""
+    key = _version_key(version(samna))
+    return bool(key) and key < _version_key(release)
+
+
 def version_warnings(samna: Any) -> list:
     """A ``samna-untested`` warning when samna is outside the releases the adapter follows."""
     tested = facts()["tested"]
