@@ -353,12 +353,11 @@ def result_file(result: RunResult, network: str = "", input: Optional[np.ndarray
 
 def write_event_file(path: Union[str, Path], content: EventFile) -> None:
     """Write ``content`` atomically: the file is complete or untouched."""
-    import h5py
-
     from .fileio import atomic_path
+    from .h5guard import create
 
     with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w", track_order=True) as f:
+        with create(tmp, track_order=True) as f:  # built in memory: a failing disk cannot crash HDF5
             f.attrs["format"] = FILE_FORMAT
             f.attrs["format_version"] = FILE_FORMAT_VERSION
             f.attrs["network"] = content.network

@@ -70,7 +70,7 @@ def input_problem(path: PathLike) -> Optional[Tuple[str, str]]:
         return "file-not-found", f"cannot be read ({reason(exc)})"
     if not stat.S_ISREG(info.st_mode):
         return "file-type", f"is {_kind(info.st_mode)}, not a regular file"
-    if not os.access(text, os.R_OK):
+    if not os.access(text, os.R_OK, effective_ids=os.access in os.supports_effective_ids):
         return "file-not-found", f"cannot be read ({os.strerror(errno.EACCES)})"
     return None
 

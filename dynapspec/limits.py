@@ -41,6 +41,8 @@ _TABLE = (
     Limit("yaml_depth", 64, "levels", "nesting of mappings and lists in a spec", "a spec nests 4 levels deep"),
     Limit("yaml_values", 100_000, "values", "values in a spec after expanding aliases",
           "a spec has hundreds; guards against alias bombs"),
+    Limit("spec_layers", 64, "layers", "layers of a spec that are checked",
+          "the chip runs one layer per core (9); a longer list is reported by its length alone"),
     Limit("number_chars", 100, "characters", "one number written in a spec",
           "no chip setting needs more digits; Python refuses to convert integers of over 4300 digits"),
     Limit("weight_values", 1 << 24, "values", "one weight dataset, and all weights of one spec together",

@@ -11,9 +11,9 @@ import dataclasses
 import hashlib
 import os
 import re
-from typing import Union
+from typing import Optional, Union
 
-from ..errors import Diagnostic, SpecError
+from ..errors import Diagnostic, SpecError, error
 from .model import Locator, Spec
 
 
@@ -41,6 +41,9 @@ def _checked(raw: bytes, size: int, spec_file: str, read_weights: bool = True) -
 
     document = yamlload.parse(raw, spec_file, schema.expects, size)
     locator = Locator(spec_file, document.positions)
+    too_many = _too_many_layers(document.data, locator)
+    if too_many is not None:
+        raise SpecError(list(document.diagnostics) + [too_many])
     problems = list(document.diagnostics) + schema.check(document.data, locator, document.flagged)
     if problems:
         raise SpecError(problems)
@@ -62,6 +65,22 @@ def _checked(raw: bytes, size: int, spec_file: str, read_weights: bool = True) -
         for layer in spec.layers
     )
     return dataclasses.replace(spec, layers=layers)
+
+
+def _too_many_layers(data, locator: Locator) -> Optional[Diagnostic]:
+    """A layer list far longer than any chip runs is reported alone, before the checks whose work
+    grows with it (schema, names, weights): ``limits.spec_layers``."""
+    from .. import chips, limits
+    from .build import too_many_layers
+
+    layers = data.get("layers") if isinstance(data, dict) else None
+    cap = limits.get("spec_layers")
+    if not isinstance(layers, list) or len(layers) <= cap:
+        return None
+    target = data.get("target")
+    profile = chips.profile(target if isinstance(target, str) and target in chips.targets() else chips.targets()[0])
+    message = too_many_layers(len(layers), len(profile.cores)) + f"; a spec of more than {cap} layers is not checked further"
+    return error("too-many-layers", message, locator.at("layers"))
 
 
 _LINE_BREAKING = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")

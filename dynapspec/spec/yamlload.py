@@ -305,8 +305,11 @@ class _Composer:
     def _ambiguity(self, tag: str, text: str, path: str, is_key: bool) -> Optional[str]:
         if len(text) > NUMBER_CHARS and _numeric(tag, text):
             return None  # reported as too long; converting it could fail
-        expects = self.expects(path) if self.expects is not None and not is_key else None
-        return _ambiguity(tag, text, is_key, path.rsplit(".", 1)[-1] or "this value", expects)
+        label = path.rsplit(".", 1)[-1] or "this value"
+        problem = _ambiguity(tag, text, is_key, label, None)
+        if problem is None or self.expects is None or is_key:
+            return problem
+        return _ambiguity(tag, text, is_key, label, self.expects(path))  # the schema is asked about suspect values only
 
     def _tag_error(self, event, path: str) -> None:
         self.report(
