@@ -74,7 +74,7 @@ def weights(
 
 
 def _print(spec, found, status) -> None:
-    from .summary import table
+    from ..summary import table
 
     rows = [("dataset", "shape", "dtype", "layout") + (("status",) if status else ())]
     for need in found:
@@ -82,7 +82,7 @@ def _print(spec, found, status) -> None:
         rows.append((need.dataset, shape, need.dtype, need.layout) + ((status[need.layer],) if status else ()))
     where = spec.weights_file + ("" if status else " (does not exist yet)")
     typer.echo(f"{spec.name} reads {len(found)} dataset{'s' if len(found) != 1 else ''} from {where}:")
-    table(rows)
+    typer.echo("\n".join(table(rows)))
     typer.echo(
         "\ndtype: float32 (any real type is read) for quantized layers; int8 values, used as given, for layers "
         "with `quantize: false`. A `<layer>/bias` beside a weight is allowed only if all zeros."
