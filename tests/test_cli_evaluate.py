@@ -121,3 +121,18 @@ def test_ctrl_c_writes_a_partial_result_and_exits_130(tmp_path):
     assert doc["partial"] is True and 0 < doc["samples_run"] < 1000 and doc["samples_total"] == 1000
     assert "INTERRUPTED: partial result" in stdout.decode()
     assert [s["index"] for s in doc["samples"]] == sorted(s["index"] for s in doc["samples"])
+
+
+def test_scheduler_option_runs_on_a_dask_cluster_with_the_same_result(tmp_path, network):
+    distributed = pytest.importorskip("distributed")
+    data = tmp_path / "data.h5"
+    write_dataset(data, [(events_on(k % 2, 2 + k), k % 2) for k in range(12)])
+    local, remote = tmp_path / "local.json", tmp_path / "remote.json"
+    assert run("evaluate", network, data, "--workers", "1", "-o", local)[0] == 0
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        code, stdout, stderr = run("evaluate", network, data, "--scheduler", cluster.scheduler_address, "--chunk", "2", "-o", remote)
+    assert code == 0, stderr
+    assert f"Dask cluster {cluster.scheduler_address}" in stdout
+    first, second = json.loads(local.read_text()), json.loads(remote.read_text())
+    assert first.pop("run") != second.pop("run") and first == second

@@ -300,6 +300,27 @@ def test_any_iterable_works_and_tonic_style_arrays_are_taken_as_they_are():
     assert result.chip.accuracy == 1.0 and result.total is None and seen == [(2, None), (3, None)]
 
 
+class IndexedDataset:
+    """tonic's dataset protocol: __getitem__ and __len__, no __iter__ (iteration stops at IndexError)."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __getitem__(self, index):
+        return self.items[index]
+
+    def __len__(self):
+        return len(self.items)
+
+
+def test_a_dataset_with_getitem_and_len_works_like_tonic():
+    items = [(channel_events([0, 0, 3]), 2), (channel_events([3, 0, 0]), 1)]
+    seen = []
+    result = evaluate(tiny_spec(), IndexedDataset(items), workers=1, chunk_size=1, progress=lambda d, t: seen.append((d, t)))
+    assert [s.chip.prediction for s in result.samples] == [2, 0] and result.chip.correct == 1
+    assert result.total == 2 and seen == [(1, 2), (2, 2)]
+
+
 def test_output_layer_rule_and_float_choices_are_checked(tmp_path):
     with pytest.raises(SpecError, match="unknown decision rule"):
         evaluate(tiny_spec(), [], rule="vote")
@@ -351,3 +372,23 @@ def test_one_worker_two_workers_and_a_dask_cluster_give_identical_results():
     assert sum(s.chip.spikes for s in one.samples if s.chip) > 100
     assert one.samples == two.samples == dask.samples
     assert one.chip == two.chip == dask.chip and one.float == two.float == dask.float
+
+
+def test_per_layer_quantizes_one_layer_at_a_time():
+    # layer a loses to rounding (0.2499 -> 32/127 fires after 4 events); layer b quantizes exactly
+    spec = make_spec((1, 1, 1), [
+        conv("a", 2, 1, np.array([0.2499, 1.0]).reshape(2, 1, 1, 1), threshold=1.0),
+        dense("b", 2, np.eye(2), threshold=1.0),
+    ])
+    events = spike_events(np.arange(4), [0] * 4, [0] * 4, [0] * 4)
+    result = evaluate(spec, [(events, 1)], workers=1, per_layer=True)
+    (sample,) = result.samples
+    assert sample.float.counts == (0, 4) and sample.chip.counts == (1, 4)
+    assert result.quantized_layers == ("a", "b")
+    only_a, only_b = sample.one_layer_quantized
+    assert only_a.counts == sample.chip.counts and only_b.counts == sample.float.counts
+    assert [name for name, _ in result.per_layer] == ["a", "b"] and result.per_layer[0][1].evaluated == 1
+    from dynapspec.evaluate.report import summary_lines, to_dict
+
+    assert any(line.startswith("  a ") and "100.00%" in line for line in summary_lines(result))
+    assert set(to_dict(result)["one_layer_quantized"]) == {"a", "b"}

@@ -23,6 +23,7 @@ def evaluate(
     rule: str = typer.Option("count", "--rule", help="Decision rule: count (most spikes), first (first spike), readout (readout class)."),
     output_layer: Optional[str] = typer.Option(None, "--output-layer", help="Layer whose features are the classes [default: the exit layer]."),
     float_model: bool = typer.Option(False, "--float", help="Also run the float model (spec weights, no quantization) and compare."),
+    per_layer: bool = typer.Option(False, "--per-layer", help="Also the float model with one layer at a time quantized: each layer's quantization cost (implies --float)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Local worker processes [default: every core]."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on this Dask scheduler (tcp://host:8786) instead; needs dynapspec[cluster]."),
     chunk: int = typer.Option(16, "--chunk", help="Samples per task."),
@@ -56,7 +57,7 @@ def evaluate(
         _usage(f"--chunk {chunk}: give at least 1")
     bar = ProgressLine() if (is_tty() if progress is None else progress) else None
     result = run_evaluation(
-        network, dataset, rule=rule, output=output_layer, float_model=float_model, workers=workers,
+        network, dataset, rule=rule, output=output_layer, float_model=float_model, per_layer=per_layer, workers=workers,
         scheduler=scheduler, chunk_size=chunk, labels=labels, progress=bar,
     )  # fmt: skip
     if bar is not None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional, Tuple, Union
 
 from .. import chips
 from ..config import Config
 from ..errors import DeviceError, Location, SpecError
+from ..network import Network
 from ..spec.model import Spec
 from . import runner
 from .datasets import FileDataset, IterableDataset, has_length, open_dataset
@@ -38,13 +39,21 @@ class Evaluation:
     partial: bool  # interrupted: not every sample ran
     backend: str
     seconds: float  # wall-clock time of the run (compilation excluded)
+    quantized_layers: Tuple[str, ...] = ()  # per_layer: the layers quantized one at a time
     chip: Summary = field(init=False)
     float: Optional[Summary] = field(init=False)
+    per_layer: Tuple[Tuple[str, Summary], ...] = field(init=False)  # float model with only that layer quantized
 
     def __post_init__(self):
-        object.__setattr__(self, "chip", summarise(self.samples, "chip", self.classes.count))
+        count = self.classes.count
+        object.__setattr__(self, "chip", summarise(self.samples, lambda s: s.chip, count))
         has_float = any(s.float is not None for s in self.samples)
-        object.__setattr__(self, "float", summarise(self.samples, "float", self.classes.count) if has_float else None)
+        object.__setattr__(self, "float", summarise(self.samples, lambda s: s.float, count) if has_float else None)
+        per_layer = tuple(
+            (name, summarise(self.samples, lambda s, i=i: s.one_layer_quantized[i] if s.error is None else None, count))
+            for i, name in enumerate(self.quantized_layers)
+        )
+        object.__setattr__(self, "per_layer", per_layer)
 
     @property
     def failed(self) -> Tuple[SampleResult, ...]:
@@ -62,6 +71,7 @@ def evaluate(
     rule: str = "count",
     output: Optional[str] = None,
     float_model: bool = False,
+    per_layer: bool = False,
     workers: Optional[int] = None,
     client=None,
     scheduler: Optional[str] = None,
@@ -71,6 +81,8 @@ def evaluate(
 ) -> Evaluation:
     """Evaluate ``network`` (net.yaml, config.json, a loaded Spec or a Config) on ``dataset``.
 
+    ``float_model``: also run the float model; ``per_layer``: also the float model with one layer
+    at a time quantized (what each layer's quantization costs; implies ``float_model``).
     ``dataset``: a ``dynapspec-dataset`` HDF5 file, a folder of event files with ``labels.csv``
     (or ``labels=``), or any iterable of ``(events, label)`` (a tonic dataset works as it is).
     ``workers``: local processes (default: every core); ``client``/``scheduler``: a Dask cluster
@@ -81,7 +93,7 @@ def evaluate(
         raise SpecError.single("eval-output", f"unknown decision rule {rule!r}; choose one of {', '.join(RULES)}")
     if chunk_size < 1 or (workers is not None and workers < 1):
         raise SpecError.single("eval-output", "workers and chunk size must be at least 1")
-    job = _job(network, rule, output, float_model)
+    job = _job(network, rule, output, float_model or per_layer, per_layer)
     data = open_dataset(dataset, labels)
     total = len(data) if has_length(data) else None
     owned, backend = _backend(job, client, scheduler, workers, total, chunk_size)
@@ -113,6 +125,7 @@ def evaluate(
         partial=outcome.interrupted,
         backend=backend.description,
         seconds=seconds,
+        quantized_layers=tuple(name for name, _ in job.one_layer_quantized),
     )
 
 
@@ -163,11 +176,11 @@ def _describe(dataset) -> str:
 # ---------------------------------------------------------------- the job
 
 
-def _job(network, rule: str, output: Optional[str], float_model: bool) -> Job:
+def _job(network, rule: str, output: Optional[str], float_model: bool, per_layer: bool = False) -> Job:
     from ..compiler import compile_spec, load_network
     from ..lower import lower
 
-    float_network, source = None, None
+    float_network, source, variants = None, None, ()
     if isinstance(network, Config):
         config = network
     elif not isinstance(network, Spec) and Path(network).suffix.lower() == ".json":
@@ -179,6 +192,8 @@ def _job(network, rule: str, output: Optional[str], float_model: bool) -> Job:
         config = compiled.config
         if float_model:
             float_network, _ = lower(compiled.spec, config.header.target)
+        if per_layer:
+            variants = _one_layer_quantized(float_network, compiled.network)
     if float_model and float_network is None:
         raise SpecError.single(
             "eval-float",
@@ -187,7 +202,23 @@ def _job(network, rule: str, output: Optional[str], float_model: bool) -> Job:
         )
     output = _output_layer(config, output)
     classes = _classes(config, output, rule)
-    return Job(config, float_network, output, classes, rule, uuid.uuid4().hex)
+    return Job(config, float_network, output, classes, rule, uuid.uuid4().hex, variants)
+
+
+def _one_layer_quantized(float_network: Network, quantized: Network) -> Tuple[Tuple[str, Network], ...]:
+    """For each layer, the float network with that layer's integer weights and thresholds.
+
+    Integers, not integers / scale: a layer's spikes do not change when its weights and thresholds
+    are scaled together, and integers are exact in float64, so the layer fires exactly as on the
+    chip (without 16-bit saturation) while every other layer keeps its float weights.
+    """
+    variants = []
+    for layer in float_network.layers:
+        q = quantized.layer(layer.name)
+        chip_layer = replace(layer, weight=q.weight, threshold_high=q.threshold_high, threshold_low=q.threshold_low)
+        layers = tuple(chip_layer if other.name == layer.name else other for other in float_network.layers)
+        variants.append((layer.name, replace(float_network, layers=layers)))
+    return tuple(variants)
 
 
 def _destinations(config: Config, name: str):

@@ -31,6 +31,7 @@ class Job:
     classes: Classes
     rule: str
     key: str  # unique per evaluate() call: worker threads rebuild their engines when it changes
+    one_layer_quantized: Tuple[Tuple[str, Network], ...] = ()  # (layer, float network with only it quantized)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class SampleResult:
     chip: Optional[Verdict]
     float: Optional[Verdict]
     error: Optional[str]  # why the sample could not be evaluated (then chip and float are None)
+    one_layer_quantized: Tuple[Verdict, ...] = ()  # in Job.one_layer_quantized's order
 
 
 Chunk = Union[ChunkRef, Sequence[Sample]]
@@ -65,20 +67,21 @@ _local = threading.local()
 
 
 def _engines(job: Job):
-    """(simulator, float model) for this thread, built once per job."""
+    """(simulator, float model, one-layer-quantized models) for this thread, built once per job."""
     if getattr(_local, "key", None) != job.key:
         from ..sim import Simulator
 
         _local.engines = (
             Simulator(job.config),
             FloatNetwork(job.float_network, job.output) if job.float_network is not None else None,
+            tuple(FloatNetwork(network, job.output) for _, network in job.one_layer_quantized),
         )
         _local.key = job.key
     return _local.engines
 
 
 def _run_sample(job: Job, engines, sample: Sample) -> SampleResult:
-    sim, float_model = engines
+    sim, float_model, variants = engines
     source = sample.name or f"sample {sample.index}"
     label = sample.label
     try:
@@ -92,7 +95,8 @@ def _run_sample(job: Job, engines, sample: Sample) -> SampleResult:
         floated = None
         if float_model is not None:
             floated = decide(float_model.run(sample.events, source), job.classes, job.rule, start)
-        return SampleResult(sample.index, label, sample.name, result.input_count, chip, floated, None)
+        ablation = tuple(decide(model.run(sample.events, source), job.classes, job.rule, start) for model in variants)
+        return SampleResult(sample.index, label, sample.name, result.input_count, chip, floated, None, ablation)
     except DynapspecError as exc:
         return SampleResult(sample.index, _plain(label), sample.name, 0, None, None, str(exc))
     except Exception as exc:  # noqa: BLE001 - one broken sample must not stop a long run

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .decide import Verdict
 from .job import SampleResult
 
 
@@ -44,8 +45,9 @@ class Summary:
     synops: Spread  # synaptic operations per sample
 
 
-def summarise(results: Sequence[SampleResult], engine: str, classes: int) -> Summary:
-    verdicts = [(r.label, getattr(r, engine)) for r in results if getattr(r, engine) is not None]
+def summarise(results: Sequence[SampleResult], verdict: Callable[[SampleResult], Optional[Verdict]], classes: int) -> Summary:
+    """Figures over the samples for which ``verdict(sample)`` is not None (failed samples have none)."""
+    verdicts = [(r.label, verdict(r)) for r in results if verdict(r) is not None]
     confusion = np.zeros((classes, classes + 1), dtype=np.int64)
     for label, verdict in verdicts:
         confusion[label, classes if verdict.prediction is None else verdict.prediction] += 1

@@ -33,6 +33,7 @@ def to_dict(evaluation: Evaluation) -> dict:
         "chip": dataclasses.asdict(e.chip),
         "float": dataclasses.asdict(e.float) if e.float is not None else None,
         "agreement": e.agreement,
+        "one_layer_quantized": {name: dataclasses.asdict(summary) for name, summary in e.per_layer},
         "run": {"backend": e.backend, "seconds": e.seconds, "samples_per_s": _rate(e)},
         "samples": [_sample(s) for s in e.samples],
     }
@@ -40,8 +41,9 @@ def to_dict(evaluation: Evaluation) -> dict:
 
 def _sample(sample) -> dict:
     record = dataclasses.asdict(sample)
-    if record["float"] is None:
-        del record["float"]
+    for optional, empty in (("float", None), ("one_layer_quantized", [])):
+        if record[optional] == empty:
+            del record[optional]
     return record
 
 
@@ -81,6 +83,11 @@ def summary_lines(evaluation: Evaluation) -> List[str]:
             f"quantization cost: {100 * (e.float.accuracy - e.chip.accuracy):+.2f} points "
             f"(float - chip); chip and float agree on {_percent(e.agreement)} of samples"
         )
+    if e.per_layer and e.float is not None and e.float.accuracy is not None:
+        lines.append("")
+        lines.append("float model with only one layer quantized (what that layer's quantization costs):")
+        for name, summary in e.per_layer:
+            lines.append(f"  {name:22}{_percent(summary.accuracy):>10}  ({100 * (e.float.accuracy - summary.accuracy):+.2f} points)")
     if e.classes.count <= TABLE_CLASSES:
         lines += [""] + _per_class(e, engines[0][1]) + [""] + _confusion(e, engines[0][1])
     if e.failed:
