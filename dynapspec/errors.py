@@ -90,6 +90,8 @@ CODES = {
     # configuration document
     "config-format": (EXIT_INVALID, "A configuration document is malformed or of an unsupported format version."),
     "config-stale": (EXIT_INVALID, "The committed configuration differs from what the spec compiles to."),
+    # pictures
+    "plot-missing": (EXIT_DEVICE, "matplotlib is not installed, and pictures need it: pip install 'dynapspec[plot]'."),
     # events
     "events-format": (EXIT_INVALID, "An event file or array has the wrong fields, types or layout."),
     "events-range": (EXIT_INVALID, "An event's coordinates or channel are outside the network's input."),
@@ -103,7 +105,6 @@ CODES = {
     "nir-decision": (EXIT_INVALID, "An import choice a person should confirm (reset mode, folded parameters); reported as a warning."),
     # devices
     "samna-missing": (EXIT_DEVICE, "samna is not installed: pip install 'dynapspec[hardware]'."),
-    "plot-missing": (EXIT_DEVICE, "matplotlib is not installed, and pictures need it: pip install 'dynapspec[plot]'."),
     "samna-version": (EXIT_DEVICE, "The installed samna lacks what this target needs."),
     "device-not-found": (EXIT_DEVICE, "No attached board matches the requested device."),
     "device-busy": (EXIT_DEVICE, "The board is held by another process."),

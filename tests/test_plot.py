@@ -507,3 +507,12 @@ def test_a_boards_readout_and_dropped_events_are_shown_when_the_result_has_them(
     plain = plot.activity(content)  # a simulator's file has neither
     assert not [a for a in plain.axes if a.get_label() == "readout:readout"]
     assert "dropped" not in plain._suptitle.get_text()
+
+
+def test_with_the_network_every_class_is_drawn_even_the_silent_ones():
+    spikes = spike_events([1000, 2000, 3000], [0, 2, 2], [0, 0, 0], [0, 0, 0])
+    result = EventFile(network="lenet", layers={"out": spikes})
+    with_network = panel(plot.activity(result, network=ROOT / "examples/lenet/net.yaml"), "classes", "out")
+    assert len(with_network.patches) == 10  # lenet's out has 10 features
+    assert with_network.get_title(loc="left") == "out: class 2 wins (2 of 3 spikes)"
+    assert len(panel(plot.activity(result), "classes", "out").patches) == 3  # up to the highest that spiked

@@ -36,15 +36,18 @@ def activity(result, network=None, input=None, max_points: Optional[int] = None)
 
         result = read_event_file(result)
     events = input if input is not None else getattr(result, "input", None)
-    order = outputs = None
+    order = outputs = features = None
     name = getattr(result, "network", "")
     if network is not None:
         view = _view(network)
         name = view.name
         order = ([DVS_NAME] if view.dvs is not None else []) + [layer.name for layer in view.layers]
         outputs = list(view.outputs)
+        features = {layer.name: layer.output_shape[0] for layer in view.layers}
+        if view.dvs is not None:
+            features[DVS_NAME] = view.dvs.output_shape[0]
     return draw(
-        result.layers, input_events=events, order=order, outputs=outputs,
+        result.layers, input_events=events, order=order, outputs=outputs, features=features,
         readout_pins=getattr(result, "readout_pins", None),  # a board's readout, where the result has one
         title=_run_title(name, result, events), max_points=MAX_POINTS if max_points is None else max_points,
     )

@@ -86,6 +86,7 @@ def activity(
     input_events: Optional[np.ndarray] = None,
     order: Optional[Sequence[str]] = None,
     outputs: Optional[Sequence[str]] = None,
+    features: Optional[Mapping[str, int]] = None,
     readout_pins: Optional[np.ndarray] = None,
     title: str = "",
     max_points: int = MAX_POINTS,
@@ -94,6 +95,7 @@ def activity(
 
     ``order`` lists the layers top to bottom (default: by first spike); ``outputs`` names the
     layers that get class counts (default: those whose spikes all lie at x = y = 0, a 1x1 map).
+    ``features``: each layer's feature count where known (default: up to the highest that spiked).
     ``readout_pins``: a board's readout decisions (fields ``t`` and ``index``, the class), drawn
     in a last panel when there are any.
     """
@@ -133,10 +135,12 @@ def activity(
             _input_rate(next(slots), input_events, bins)
         for name in names:
             spikes = layers[name]
-            _raster(next(slots), name, spikes, bins, max_points)
+            spiked = int(spikes["c"].max()) + 1 if len(spikes) else 0
+            count = max((features or {}).get(name, 0), spiked)
+            _raster(next(slots), name, spikes, bins, max_points, max(count, 1))
             _rate(next(slots), name, spikes, bins)
             if name in outputs:
-                _classes(next(slots), name, spikes, bins)
+                _classes(next(slots), name, spikes, bins, count)
         if pins is not None:
             _readout(next(slots), pins)
         for ax in axes[:-1]:
@@ -176,10 +180,9 @@ def _input_rate(ax, events: np.ndarray, bins: Bins) -> None:
     ax.set_ylabel("events/ms")
 
 
-def _raster(ax, name: str, spikes: np.ndarray, bins: Bins, max_points: int) -> None:
+def _raster(ax, name: str, spikes: np.ndarray, bins: Bins, max_points: int, features: int) -> None:
     _label(ax, "raster", name)
     n = len(spikes)
-    features = int(spikes["c"].max()) + 1 if n else 1
     if n <= max_points:
         ax.plot(spikes["t"] / MS, spikes["c"], linestyle="none", marker="|", markersize=3 if n > 1000 else 6, markeredgewidth=0.6,
                 color="#1f4e79", rasterized=True, label="spikes")
@@ -203,10 +206,9 @@ def _rate(ax, name: str, spikes: np.ndarray, bins: Bins) -> None:
     ax.set_ylabel("spikes/ms")
 
 
-def _classes(ax, name: str, spikes: np.ndarray, bins: Bins) -> None:
+def _classes(ax, name: str, spikes: np.ndarray, bins: Bins, features: int) -> None:
     """Cumulative spikes per class (feature) over time; the title names the winner."""
     _label(ax, "classes", name)
-    features = int(spikes["c"].max()) + 1 if len(spikes) else 0
     cumulative = np.cumsum(binned(spikes["t"], spikes["c"], features, bins), axis=0) if features else np.zeros((bins.count, 0))
     totals = cumulative[-1] if features else np.zeros(0, dtype=np.int64)
     shown = np.argsort(-totals, kind="stable")[:TOP_CLASSES] if features > TOP_CLASSES else np.arange(features)
