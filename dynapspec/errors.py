@@ -95,6 +95,8 @@ CODES = {
     # configuration document
     "config-format": (EXIT_INVALID, "A configuration document is malformed or of an unsupported format version."),
     "config-stale": (EXIT_INVALID, "The committed configuration differs from what the spec compiles to."),
+    # pictures
+    "plot-missing": (EXIT_DEVICE, "matplotlib is not installed, and pictures need it: pip install 'dynapspec[plot]'."),
     # events
     "events-format": (EXIT_INVALID, "An event file or array has the wrong fields, types or layout."),
     "events-range": (EXIT_INVALID, "An event's coordinates or channel are outside the network's input."),
@@ -114,7 +116,6 @@ CODES = {
     # devices
     "samna-missing": (EXIT_DEVICE, "samna is not installed (or does not import); the message has the SDK's install command."),
     "samna-shim": (EXIT_DEVICE, "Only PyPI's samna installer shim is installed, not the SDK; the message has the install command."),
-    "plot-missing": (EXIT_DEVICE, "matplotlib is not installed, and pictures need it: pip install 'dynapspec[plot]'."),
     "samna-version": (EXIT_DEVICE, "The installed samna lacks what this target needs."),
     "device-not-found": (EXIT_DEVICE, "No attached board matches the requested device."),
     "device-busy": (EXIT_DEVICE, "The board is held by another process."),

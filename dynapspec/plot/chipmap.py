@@ -117,8 +117,9 @@ class _Drawing:
             line = f"{len(v.layers)} layers on cores {', '.join(map(str, placed))} of {len(v.capacities)}"
             color = INK
         else:
-            line = (f"does not fit: {len(v.unplaced)} of {len(v.layers)} layers have no core (below, with the "
-                    "reason); the others are placed as the compiler would")
+            n = len(v.unplaced)
+            line = (f"does not fit: {n} of {len(v.layers)} layers {'has' if n == 1 else 'have'} no core (below, with "
+                    "the reason); the others are placed as the compiler would")
             color = OVER
         self._text(MARGIN, self.height - 0.18, head, fontsize=11, weight="bold")
         self._text(MARGIN, self.height - 0.45, line, fontsize=8.5, color=color)

@@ -21,6 +21,7 @@ TIME_BINS = 100  # at most this many bins on the time axis
 CHUNK = 1 << 20  # spikes counted per step
 TOP_CLASSES = 10  # an output layer with more features shows its most active ones
 MS = 1000.0  # microseconds per millisecond
+WIDTH, LEFT, RIGHT, TOP, BOTTOM, TITLE_GAP = 10.0, 0.85, 0.25, 0.3, 0.5, 0.32  # figure layout, inches
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,8 @@ class Bins:
     @classmethod
     def covering(cls, first: int, last: int, most: int = TIME_BINS) -> "Bins":
         """Round-width bins (1, 2 or 5 times a power of ten, in us) covering ``first..last``."""
-        span = max(last - first + 1, 1)
         width = 1
-        while -(-span // width) > most - 1:  # the start rounds down: leave room for one more bin
+        while (last - first // width * width) // width + 1 > most:
             width = _next_round(width)
         start = first // width * width
         return cls(start, width, (last - start) // width + 1)
@@ -86,6 +86,8 @@ def activity(
     input_events: Optional[np.ndarray] = None,
     order: Optional[Sequence[str]] = None,
     outputs: Optional[Sequence[str]] = None,
+    features: Optional[Mapping[str, int]] = None,
+    readout_pins: Optional[np.ndarray] = None,
     title: str = "",
     max_points: int = MAX_POINTS,
 ):
@@ -93,41 +95,54 @@ def activity(
 
     ``order`` lists the layers top to bottom (default: by first spike); ``outputs`` names the
     layers that get class counts (default: those whose spikes all lie at x = y = 0, a 1x1 map).
+    ``features``: each layer's feature count where known (default: up to the highest that spiked).
+    ``readout_pins``: a board's readout decisions (fields ``t`` and ``index``, the class), drawn
+    in a last panel when there are any.
     """
     names = list(order) if order is not None else _by_first_spike(layers)
     names = [name for name in names if name in layers]
     if outputs is None:
         outputs = [n for n in names if len(layers[n]) and not (layers[n]["x"].any() or layers[n]["y"].any())]
-    times = [s["t"] for s in layers.values() if len(s)] + ([input_events["t"]] if input_events is not None and len(input_events) else [])
+    pins = readout_pins if readout_pins is not None and len(readout_pins) else None
+    times = [s["t"] for s in layers.values() if len(s)] + [
+        events["t"] for events in (input_events, pins) if events is not None and len(events)
+    ]
     first = min((int(t.min()) for t in times), default=0)
     last = max((int(t.max()) for t in times), default=0)
     bins = Bins.covering(first, last)
-    heights = ([1.1] if input_events is not None else []) + [
-        h for n in names for h in ([1.6, 0.8] + ([1.3] if n in outputs else []))
-    ]
+    # (height, gap above) of each panel in inches: a titled panel leaves room for its title
+    titled, under = (1.1, TITLE_GAP), (0.8, 0.08)
+    panels = ([titled] if input_events is not None else []) + [
+        p for n in names for p in ([(1.6, TITLE_GAP), under] + ([(1.3, TITLE_GAP)] if n in outputs else []))
+    ] + ([titled] if pins is not None else [])
+    height = TOP + sum(h + gap for h, gap in panels) + BOTTOM
     with style.settings():
         from matplotlib.figure import Figure
 
-        fig = Figure(figsize=(10, 0.7 + sum(heights)), layout="constrained")
+        fig = Figure(figsize=(WIDTH, height))
         if title:
-            fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
-        if not heights:
-            ax = fig.add_subplot()
-            ax.axis("off")
-            ax.text(0.5, 0.5, "nothing recorded: no input and no monitored layer", ha="center", va="center")
+            fig.suptitle(title, x=0.01, y=1 - 0.12 / height, ha="left", va="top", fontsize=10, fontweight="bold")
+        if not panels:
+            fig.text(0.5, 0.5, "nothing recorded: no input and no monitored layer", ha="center", va="center")
             return fig
-        grid = fig.add_gridspec(len(heights), 1, height_ratios=heights)
-        axes = [fig.add_subplot(grid[0])]
-        axes += [fig.add_subplot(grid[i], sharex=axes[0]) for i in range(1, len(heights))]
+        axes, top = [], height - TOP
+        for h, gap in panels:  # fixed positions, no layout engine: fast and the same every time
+            top -= gap + h
+            rect = (LEFT / WIDTH, top / height, 1 - (LEFT + RIGHT) / WIDTH, h / height)
+            axes.append(fig.add_axes(rect, sharex=axes[0] if axes else None))
         slots = iter(axes)
         if input_events is not None:
             _input_rate(next(slots), input_events, bins)
         for name in names:
             spikes = layers[name]
-            _raster(next(slots), name, spikes, bins, max_points)
+            spiked = int(spikes["c"].max()) + 1 if len(spikes) else 0
+            count = max((features or {}).get(name, 0), spiked)
+            _raster(next(slots), name, spikes, bins, max_points, max(count, 1))
             _rate(next(slots), name, spikes, bins)
             if name in outputs:
-                _classes(next(slots), name, spikes, bins)
+                _classes(next(slots), name, spikes, bins, count)
+        if pins is not None:
+            _readout(next(slots), pins)
         for ax in axes[:-1]:
             ax.tick_params(labelbottom=False)
         axes[-1].set_xlabel("time (ms)")
@@ -165,12 +180,11 @@ def _input_rate(ax, events: np.ndarray, bins: Bins) -> None:
     ax.set_ylabel("events/ms")
 
 
-def _raster(ax, name: str, spikes: np.ndarray, bins: Bins, max_points: int) -> None:
+def _raster(ax, name: str, spikes: np.ndarray, bins: Bins, max_points: int, features: int) -> None:
     _label(ax, "raster", name)
     n = len(spikes)
-    features = int(spikes["c"].max()) + 1 if n else 1
     if n <= max_points:
-        ax.plot(spikes["t"] / MS, spikes["c"], linestyle="none", marker="|", markersize=3, markeredgewidth=0.6,
+        ax.plot(spikes["t"] / MS, spikes["c"], linestyle="none", marker="|", markersize=3 if n > 1000 else 6, markeredgewidth=0.6,
                 color="#1f4e79", rasterized=True, label="spikes")
         how = ""
     else:
@@ -192,10 +206,9 @@ def _rate(ax, name: str, spikes: np.ndarray, bins: Bins) -> None:
     ax.set_ylabel("spikes/ms")
 
 
-def _classes(ax, name: str, spikes: np.ndarray, bins: Bins) -> None:
+def _classes(ax, name: str, spikes: np.ndarray, bins: Bins, features: int) -> None:
     """Cumulative spikes per class (feature) over time; the title names the winner."""
     _label(ax, "classes", name)
-    features = int(spikes["c"].max()) + 1 if len(spikes) else 0
     cumulative = np.cumsum(binned(spikes["t"], spikes["c"], features, bins), axis=0) if features else np.zeros((bins.count, 0))
     totals = cumulative[-1] if features else np.zeros(0, dtype=np.int64)
     shown = np.argsort(-totals, kind="stable")[:TOP_CLASSES] if features > TOP_CLASSES else np.arange(features)
@@ -209,3 +222,20 @@ def _classes(ax, name: str, spikes: np.ndarray, bins: Bins) -> None:
     ax.set_ylabel("spikes so far")
     if len(shown):
         ax.legend(loc="upper left", fontsize=6.5, frameon=False, ncol=min(len(shown), 8))
+
+
+def _readout(ax, pins: np.ndarray) -> None:
+    """The class a board's readout put on its pins, over time (class 0: none)."""
+    _label(ax, "readout", "readout")
+    classes = pins["index"].astype(np.int64)
+    ax.plot(pins["t"] / MS, classes, linestyle="none", marker="o", markersize=3, color="#7a3e9d", label="readout")
+    named = np.bincount(classes[classes > 0]) if (classes > 0).any() else np.zeros(0, dtype=np.int64)
+    won, best = winners(named)
+    if not won:
+        title = "readout: no class reported"
+    elif len(won) == 1:
+        title = f"readout: class {won[0]} most often ({best} of {int(named.sum())} readings)"
+    else:
+        title = f"readout: tie between classes {', '.join(map(str, won))} ({best} readings each)"
+    ax.set_title(title, loc="left")
+    ax.set_ylabel("class")

@@ -1,7 +1,7 @@
 """One look and byte-stable files: fixed fonts and settings, metadata without dates, atomic writes.
 
-matplotlib is imported here and only here (the drawing modules call :func:`settings` first),
-so a missing extra is one clear error (``plot-missing``), never an ImportError traceback.
+Every drawing starts in :func:`settings`, which imports matplotlib through :func:`require`, so a
+missing extra is one clear error (``plot-missing``), never an ImportError traceback.
 
 Determinism: every figure is drawn and saved under :data:`RC` on top of matplotlib's own defaults
 (a user's matplotlibrc changes nothing); SVG text stays text (``svg.fonttype: none``) with a
