@@ -106,6 +106,7 @@ class Oracle:
         }
         self.remainders: List[Tuple[str, str]] = []  # edges whose map is not a multiple of the pooling
         self.layers: Dict[str, Layer] = {}
+        self.incoming: Dict[str, List[Tuple[str, int, int]]] = {}  # layer -> (source, shift, features)
         shifts: Dict[Tuple[str, str], int] = {}
         order = {INPUT: -1, **{layer.name: layer.index for layer in spec.layers}}
         pending = list(spec.layers)
@@ -114,6 +115,7 @@ class Oracle:
             pending.remove(ready)
             incoming = sorted(arrivals[ready.name], key=lambda a: order[a.source])
             layer = self._build(ready, incoming)
+            self.incoming[ready.name] = [(a.source, a.shift, a.features) for a in incoming]
             for a in incoming:
                 shifts[(a.source, ready.name)] = a.shift
             self.layers[ready.name] = layer

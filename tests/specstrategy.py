@@ -82,16 +82,19 @@ def _weight(draw, shape, quantize: bool) -> np.ndarray:
     return w
 
 
-def _dvs_input(draw) -> Tuple[DvsInput, Tuple[int, int, int]]:
+def _dvs_input(draw, crop: bool = True) -> Tuple[DvsInput, Tuple[int, int, int]]:
+    """A DVS layer on a host sensor; ``crop=False``: the whole pooled frame, unmirrored (NIR can say that)."""
     size = XY(draw(st.integers(2, 20)), draw(st.integers(2, 20)))
     pool = XY(draw(st.sampled_from([p for p in POOLS if p <= size.x])), draw(st.sampled_from([p for p in POOLS if p <= size.y])))
     pooled = XY(size.x // pool.x, size.y // pool.y)
-    origin = XY(draw(st.integers(0, pooled.x - 1)), draw(st.integers(0, pooled.y - 1)))
-    cut = XY(draw(st.integers(origin.x, pooled.x - 1)), draw(st.integers(origin.y, pooled.y - 1)))
+    if crop:
+        origin = XY(draw(st.integers(0, pooled.x - 1)), draw(st.integers(0, pooled.y - 1)))
+        cut = XY(draw(st.integers(origin.x, pooled.x - 1)), draw(st.integers(origin.y, pooled.y - 1)))
+        mirror, diagonal = XY(int(draw(st.booleans())), int(draw(st.booleans()))), draw(st.booleans())
+    else:
+        origin, cut, mirror, diagonal = XY(0, 0), XY(pooled.x - 1, pooled.y - 1), XY(0, 0), False
     polarity = draw(st.sampled_from(["both", "merge", "on", "off"]))
-    diagonal = draw(st.booleans())
-    dvs = DvsInput("host", size, polarity, pool, origin, cut, XY(int(draw(st.booleans())), int(draw(st.booleans()))),
-                   diagonal, draw(st.booleans()), ())
+    dvs = DvsInput("host", size, polarity, pool, origin, cut, mirror, diagonal, draw(st.booleans()), ())
     width, height = cut.x - origin.x + 1, cut.y - origin.y + 1
     if diagonal:
         width, height = height, width
@@ -99,12 +102,15 @@ def _dvs_input(draw) -> Tuple[DvsInput, Tuple[int, int, int]]:
 
 
 @st.composite
-def specs(draw, dvs: Optional[bool] = None, max_layers: int = 4, target: Optional[str] = None):
-    """A small valid Spec (spike or DVS input, 1..max_layers layers)."""
+def specs(draw, dvs: Optional[bool] = None, max_layers: int = 4, target: Optional[str] = None, nir: bool = False):
+    """A small valid Spec (spike or DVS input, 1..max_layers layers).
+
+    ``nir=True``: only what NIR can express (no DVS crop or mirroring, no readout).
+    """
     target = target or draw(st.sampled_from(["speck2fdevkit", "speck2fdevkit", "speck2edevkit", "dynapcnndevkit"]))
     use_dvs = draw(st.booleans()) if dvs is None else dvs
     if use_dvs:
-        dvs_input, entry = _dvs_input(draw)
+        dvs_input, entry = _dvs_input(draw, crop=not nir)
     else:
         dvs_input, entry = None, (draw(st.integers(1, 3)), draw(st.integers(1, 11)), draw(st.integers(1, 11)))
     # nodes: name -> output (F, H, W) before pooling; outgoing edges are collected per source
@@ -163,7 +169,7 @@ def specs(draw, dvs: Optional[bool] = None, max_layers: int = 4, target: Optiona
         dvs_input = replace(dvs_input, edges=tuple(Edge(t) for t in inputs))
     spec = make_spec(entry, layers, target=target, input_to=inputs, dvs=dvs_input)
     exits = [l for l in layers if not l["to"] and shapes[l["name"]][1:] == (1, 1) and shapes[l["name"]][0] <= 15]
-    if target in READOUT_TARGETS and exits and draw(st.integers(0, 3)) == 0:
+    if target in READOUT_TARGETS and exits and not nir and draw(st.integers(0, 3)) == 0:
         spec = replace(spec, readout=Readout(draw(st.sampled_from(exits))["name"], 0))
     return spec
 
