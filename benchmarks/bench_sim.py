@@ -109,6 +109,15 @@ def measure_bound(bound, footprint: int) -> dict:
     }
 
 
+def cpu_name() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def time_runs(workloads, repeat: int):
     """Best and median CPU seconds of each workload, taking turns so that load spikes hit all alike."""
     sims = [Simulator(config) for _, _, config, _ in workloads]
@@ -147,7 +156,7 @@ def main() -> None:
             rows.append((name, what, len(events), result.spike_counts, best, median, synaptic_ops(config, events, result)))
         after = measure_bound(bound, footprint) if bound else {}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average {load:.1f} "
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, load average {load:.1f} "
           f"(shared: compare ratios), Python {platform.python_version()}; all figures on one core, CPU time")  # fmt: skip
     print(f"kernel: {'compiled (C extension)' if COMPILED else 'plain Python + numpy: ' + FALLBACK_REASON}")
     best_bound = 0.0
