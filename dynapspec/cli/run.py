@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import typer
 
@@ -27,11 +27,15 @@ LONG_INPUT = 200_000  # events; longer runs show a progress bar on a terminal
 @handles_errors
 def simulate(
     network: Path = NETWORK_ARG,
-    input: Path = typer.Option(..., "--input", "-i", help=INPUT_HELP, show_default=False),  # noqa: A002
+    input: List[Path] = typer.Option(  # noqa: A002
+        ..., "--input", "-i", show_default=False,
+        help=INPUT_HELP + " Repeat it, or give a directory, to simulate several files, one per core (then -o is a directory).",
+    ),  # fmt: skip
     output: Optional[Path] = OUTPUT_OPT,
     monitor: Optional[str] = MONITOR_OPT,
     states: bool = typer.Option(False, "--states", help=STATES_HELP),
     polarity: Optional[str] = POLARITY_OPT,
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Files simulated at a time [default: one per core]."),
 ) -> None:
     """Run a network in the bit-accurate chip simulator and print a summary.
 
@@ -39,7 +43,19 @@ def simulate(
     Examples:
       dynapspec simulate examples/lenet/net.yaml --input examples/lenet/input.h5
       dynapspec simulate net.config.json -i events.h5 -o out.h5 --monitor conv1,out
+      dynapspec simulate net.yaml -i recordings/ -o results/   # every .h5 file, one per core
     """
+    from .many import input_files
+
+    inputs = input_files(input)
+    if len(inputs) > 1:
+        from .many import output_files, simulate_files
+
+        outputs = output_files(inputs, output)
+        config = _load(network)
+        _kernel_note()
+        return simulate_files(config, network, inputs, outputs, _monitor(monitor, config), states, jobs, polarity)
+    input = inputs[0]  # noqa: A001
     _check_output(output)
     config = _load(network)
     events = _read_input(input, config, polarity)
@@ -237,11 +253,10 @@ def _find_board(config) -> Tuple[Optional[str], str]:
 
 
 def _simulate(config, events, monitor, states: bool, network: Path, input: Path):  # noqa: A002
-    from ..sim import COMPILED, FALLBACK_REASON, Simulator
+    from ..sim import Simulator
 
     sim = Simulator(config, str(network))
-    if not COMPILED:
-        typer.echo(f"note: the simulator runs its plain-Python kernel, hundreds of times slower: {FALLBACK_REASON}", err=True)
+    _kernel_note()
     if is_tty() and len(events) >= LONG_INPUT:
         with typer.progressbar(length=len(events), label="simulating", file=sys.stderr) as bar:
             last = [0]
@@ -253,6 +268,14 @@ def _simulate(config, events, monitor, states: bool, network: Path, input: Path)
 
             return sim.run(events, monitor=monitor, record_states=states, progress=advance, source=str(input))
     return sim.run(events, monitor=monitor, record_states=states, source=str(input))
+
+
+def _kernel_note() -> None:
+    """Say once why a simulation will be slow, when it will."""
+    from ..sim import COMPILED, FALLBACK_REASON
+
+    if not COMPILED:
+        typer.echo(f"note: the simulator runs its plain-Python kernel, hundreds of times slower: {FALLBACK_REASON}", err=True)
 
 
 def _finish(config, events, result, output: Optional[Path]) -> None:
