@@ -19,7 +19,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from .errors import SpecError, Location
+from .errors import Diagnostic, SpecError, Location
 
 FORMAT = "dynapspec-config"
 FORMAT_VERSION = 1
@@ -194,6 +194,8 @@ class Header:
 class Config:
     header: Header
     chip: ChipConfig
+    # what compiling it warned about (``dynapspec.compile`` fills it in); not part of the document
+    warnings: Tuple[Diagnostic, ...] = field(default=(), compare=False, repr=False)
 
     # -- lookups used by run-time consumers
     def layer(self, name: str) -> LayerRecord:

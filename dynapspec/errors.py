@@ -211,6 +211,14 @@ class DynapspecError(Exception):
         return max(CODES[d.code][0] for d in self.diagnostics)
 
 
+class DynapspecWarning(UserWarning):
+    """A warning diagnostic, issued through Python's :mod:`warnings` by the Python API."""
+
+    def __init__(self, diagnostic: "Diagnostic | str"):
+        self.diagnostic = diagnostic if isinstance(diagnostic, Diagnostic) else None
+        super().__init__(diagnostic.render() if isinstance(diagnostic, Diagnostic) else diagnostic)
+
+
 class SpecError(DynapspecError):
     """The user's input (spec, weights, events, NIR) is invalid: exit status 1."""
 

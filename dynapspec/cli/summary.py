@@ -1,4 +1,4 @@
-"""`dynapspec summary`: the tables of :mod:`dynapspec.summary`, then the errors if any."""
+"""`dynapspec summary`: the tables of :mod:`dynapspec.overview`, then the errors if any."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,7 +23,7 @@ def summary(spec: Path = SPEC_ARG, target: Optional[str] = TARGET_OPT) -> None:
       dynapspec summary net.yaml --target speck2edevkit
     """
     from ..errors import SpecError
-    from ..summary import summarize
+    from ..overview import summarize
 
     result = summarize(spec, target)
     report(result.warnings)

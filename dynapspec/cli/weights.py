@@ -74,7 +74,7 @@ def weights(
 
 
 def _print(spec, found, status) -> None:
-    from ..summary import table
+    from ..overview import table
 
     rows = [("dataset", "shape", "dtype", "layout") + (("status",) if status else ())]
     for need in found:
