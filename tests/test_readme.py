@@ -27,4 +27,11 @@ def test_main_command_runs(monkeypatch):
     assert args[:2] == ["dynapspec", "deploy"]
     result = CliRunner().invoke(app, args[1:])
     assert result.exit_code == 0, result.output
-    assert "spikes per layer" in result.output
+    # what the README shows it prints, but for the wall time
+    shown = re.search(r"It prints what ran.*?```text\n(.*?)\n```", README, re.S).group(1).splitlines()
+    printed = result.stdout.splitlines()
+    assert len(printed) == len(shown)
+    for line, expected in zip(printed, shown):
+        if line.startswith("time:"):
+            line, expected = line.rsplit(" took ", 1)[0], expected.rsplit(" took ", 1)[0]
+        assert line == expected

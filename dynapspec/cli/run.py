@@ -197,47 +197,10 @@ def _simulate(config, events, monitor, states: bool, network: Path, input: Path)
 def _finish(config, events, result, output: Optional[Path]) -> None:
     from ..events import result_file, write_event_file
 
-    for line in summary_lines(config, events, result):
+    from .outcome import run_lines
+
+    for line in run_lines(config, events, result, output):
         typer.echo(line)
     if output is not None:
         write_event_file(output, result_file(result, config.header.name, events))
         typer.echo(f"wrote {output}", err=True)
-
-
-def summary_lines(config, events, result):
-    """A few lines: events in and out, spikes per layer, the most active feature of each output layer."""
-    import numpy as np
-
-    span = ""
-    if events is not None and len(events):
-        span = f" ({int(events['t'][0]) / 1000:g}-{int(events['t'][-1]) / 1000:g} ms)"
-    n_in = result.input_count
-    lines = [
-        f"{config.header.name} on {result.device}: {n_in} events in{span}, {len(result.output)} events out, "
-        f"{result.duration_s:.3f} s"
-    ]
-    counts = ", ".join(f"{name} {count}" for name, count in result.spike_counts.items())
-    lines.append(f"spikes per layer: {counts or 'none counted'}")
-    if result.layers:
-        lines.append("monitored: " + ", ".join(f"{name} {len(spikes)}" for name, spikes in result.layers.items()))
-    exits = _exit_layers(config)
-    for name, spikes in result.layers.items():
-        if name not in exits:
-            continue
-        if len(spikes) == 0:
-            lines.append(f"{name}: no spikes")
-            continue
-        per_feature = np.bincount(spikes["c"].astype(np.int64))
-        best = int(np.argmax(per_feature))
-        lines.append(f"{name}: most active feature {best} ({int(per_feature[best])} of {len(spikes)} spikes)")
-    return lines
-
-
-def _exit_layers(config):
-    """Layers with no destination on another core: what the network outputs."""
-    cores = config.chip.cnn_layers
-    return {
-        record.name
-        for record in config.header.layers
-        if not any(d.enable and d.layer != 12 for d in cores[record.core].destinations)
-    }
