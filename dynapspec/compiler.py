@@ -31,6 +31,11 @@ class CompileResult:
     config: Config
     warnings: Tuple[Diagnostic, ...]
 
+    def __repr__(self) -> str:
+        from .display import short_repr
+
+        return short_repr(self)
+
 
 def compile_spec(source: Union[str, Path, Spec], target: Optional[str] = None) -> CompileResult:
     """Compile a spec file (or a loaded Spec) for its target, or for ``target`` if given."""

@@ -197,6 +197,13 @@ class Config:
     # what compiling it warned about (``dynapspec.compile`` fills it in); not part of the document
     warnings: Tuple[Diagnostic, ...] = field(default=(), compare=False, repr=False)
 
+    def __repr__(self) -> str:
+        """One line: the network, its target and where each layer runs (``to_json()`` has it all)."""
+        h = self.header
+        cores = ", ".join(f"{r.name}: core {r.core}" for r in h.layers)
+        return f"Config({h.name!r} for {h.target}, {h.input.kind} input {'x'.join(map(str, h.input.shape))}, {{{cores}}}, " \
+               f"{len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''})"
+
     # -- lookups used by run-time consumers
     def layer(self, name: str) -> LayerRecord:
         for record in self.header.layers:

@@ -120,6 +120,22 @@ CODES = {
 }
 
 
+def explanations() -> dict:
+    """code -> {severity, trigger, example, fix}, from ``data/diagnostics.yaml`` (``dynapspec explain``)."""
+    global _EXPLANATIONS
+    if _EXPLANATIONS is None:
+        from importlib import resources
+
+        import yaml
+
+        text = resources.files(__package__).joinpath("data", "diagnostics.yaml").read_text(encoding="utf-8")
+        _EXPLANATIONS = yaml.safe_load(text)
+    return _EXPLANATIONS
+
+
+_EXPLANATIONS = None
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a problem is: file:line:column (1-based) when known, the JSON path, and the layer."""

@@ -238,6 +238,11 @@ class RunResult:
     device: str = "sim"
     states: Optional[Mapping[str, np.ndarray]] = None  # name -> final V[f][x][y] (int16), on request
 
+    def __repr__(self) -> str:
+        from .display import short_repr
+
+        return short_repr(self)
+
 
 def split_by_core(output: np.ndarray, names: Mapping[int, str]) -> Dict[str, np.ndarray]:
     """Per-layer SPIKE_DTYPE arrays from chip output; ``names`` maps core (13 = DVS) to a name."""
@@ -266,6 +271,11 @@ class EventFile:
     states: Mapping[str, np.ndarray] = field(default_factory=dict)
     device: str = ""
     duration_s: Optional[float] = None
+
+    def __repr__(self) -> str:
+        from .display import short_repr
+
+        return short_repr(self)
 
 
 def result_file(result: RunResult, network: str = "", input: Optional[np.ndarray] = None) -> EventFile:

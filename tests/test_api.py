@@ -133,3 +133,18 @@ def test_deploy_without_a_board_runs_on_the_simulator_and_says_so(monkeypatch):
     sent = read_event_file(LENET / "input.h5").input
     assert result.device == "sim" and result.input_count == int(np.sum(sent["t"] < 50_000))
     assert dynapspec.deploy(LENET / "net.yaml", "sim", spike_events([0], [0], [1], [1])).input_count == 1
+
+
+def test_printing_results_shows_what_they_are_not_every_number():
+    from dynapspec.compiler import compile_spec
+
+    config = dynapspec.compile(LENET / "net.yaml")
+    result = dynapspec.simulate(config, LENET / "input.h5", states=True)
+    compiled = compile_spec(LENET / "net.yaml")
+    for obj in (config, result, compiled, compiled.spec, compiled.network, compiled.network.layers[0],
+                read_event_file(LENET / "input.h5")):
+        text = repr(obj)
+        assert len(text) < 800 and "\n" not in text, type(obj).__name__
+    assert "input_count=3877" in repr(result) and "<6 x (t, core, c, x, y)>" in repr(result)
+    assert "'conv1': <int16 array 20x24x24>" in repr(result)
+    assert "conv1: core 0" in repr(config)

@@ -9,7 +9,7 @@ import typer
 
 from .common import handles_errors, report
 
-SPEC_ARG = typer.Argument(..., help="The spec file (net.yaml).", show_default=False)
+SPEC_ARG = typer.Argument(..., help="The spec file (net.yaml).", show_default=False, metavar="SPEC")
 SPECS_ARG = typer.Argument(
     ..., help="Spec files, directories (every spec below) or quoted glob patterns ('networks/**/*.yaml').",
     show_default=False, metavar="SPEC...",
@@ -50,7 +50,9 @@ def validate(
     fmt: str = typer.Option("text", "--format", help="text (one line per problem) or json."),
     pre_commit: bool = PRE_COMMIT_OPT,
 ) -> None:
-    """Check specs and their weights against the chip: every check of compilation, nothing written.
+    """Check specs and their weights against the chip; write nothing.
+
+    Every check of compilation runs.
 
     Exit status 1 and one line per problem (file:line:col: error[code] path: message) when invalid.
 
@@ -102,7 +104,9 @@ def compile_cmd(
     target: Optional[str] = TARGET_OPT,
     pre_commit: bool = PRE_COMMIT_OPT,
 ) -> None:
-    """Compile specs into configuration documents (deterministic JSON, written atomically).
+    """Compile specs into configuration documents (JSON).
+
+    The documents are deterministic and written atomically.
 
     With --check, a spec whose configuration file does not exist fails too, so a network added
     without its compiled configuration cannot pass.

@@ -10,7 +10,9 @@ import typer
 
 from .common import handles_errors, is_tty
 
-NETWORK_ARG = typer.Argument(..., help="net.yaml (compiled on the fly) or a compiled config.json.", show_default=False)
+NETWORK_ARG = typer.Argument(
+    ..., help="net.yaml (compiled on the fly) or a compiled config.json.", show_default=False, metavar="NETWORK"
+)
 INPUT_HELP = "Events to play: a dynapspec event file (.h5, its /input), a tonic .npy array or an AEDAT4 recording (docs/events.md)."
 POLARITY_OPT = typer.Option(
     None, "--polarity", help="DVS events (x, y, t, p) into a spike input: channel (c = p), merge (all into channel 0), on or off "
@@ -33,7 +35,10 @@ def simulate(
     states: bool = typer.Option(False, "--states", help=STATES_HELP),
     polarity: Optional[str] = POLARITY_OPT,
 ) -> None:
-    """Run a network in the bit-accurate chip simulator and print a summary.
+    """Run a network on the bit-accurate chip simulator.
+
+    Prints what ran, what came out (spikes per layer, the most active output features) and how
+    to keep the result.
 
     \b
     Examples:
@@ -61,7 +66,9 @@ def deploy(
     states: bool = typer.Option(False, "--states", help=STATES_HELP + " On a board they are read back after the run."),
     polarity: Optional[str] = POLARITY_OPT,
 ) -> None:
-    """Deploy a network to a board, or to the simulator when none is attached.
+    """Run a network on a board, or on the simulator.
+
+    Without --device: the first free attached board of the network's target, else the simulator.
 
     On the simulator, --duration drops input events at or after it.
 
