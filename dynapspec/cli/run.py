@@ -10,7 +10,9 @@ import typer
 
 from .common import handles_errors, is_tty
 
-NETWORK_ARG = typer.Argument(..., help="net.yaml (compiled on the fly) or a compiled config.json.", show_default=False)
+NETWORK_ARG = typer.Argument(
+    ..., help="net.yaml (compiled on the fly) or a compiled config.json.", show_default=False, metavar="NETWORK"
+)
 INPUT_HELP = "Events to play: a dynapspec event file (.h5, its /input), a tonic .npy array or an AEDAT4 recording (docs/events.md)."
 POLARITY_OPT = typer.Option(
     None, "--polarity", help="DVS events (x, y, t, p) into a spike input: channel (c = p), merge (all into channel 0), on or off "
@@ -37,7 +39,10 @@ def simulate(
     polarity: Optional[str] = POLARITY_OPT,
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Files simulated at a time [default: one per core]."),
 ) -> None:
-    """Run a network in the bit-accurate chip simulator and print a summary.
+    """Run a network on the bit-accurate chip simulator.
+
+    Prints what ran, what came out (spikes per layer, the most active output features) and how
+    to keep the result.
 
     \b
     Examples:
@@ -85,7 +90,9 @@ def deploy(
     selftest: bool = typer.Option(False, "--selftest", help="Run the first-board checklist on --device and print a report to paste into an issue."),
     polarity: Optional[str] = POLARITY_OPT,
 ) -> None:
-    """Deploy a network to a board, or to the simulator when none is attached.
+    """Run a network on a board, or on the simulator.
+
+    Without --device: the first free attached board of the network's target, else the simulator.
 
     On the simulator, --duration drops input events at or after it; the options marked "Board" do
     not apply there.
@@ -281,47 +288,10 @@ def _kernel_note() -> None:
 def _finish(config, events, result, output: Optional[Path]) -> None:
     from ..events import result_file, write_event_file
 
-    for line in summary_lines(config, events, result):
+    from .outcome import run_lines
+
+    for line in run_lines(config, events, result, output):
         typer.echo(line)
     if output is not None:
         write_event_file(output, result_file(result, config.header.name, events))
         typer.echo(f"wrote {output}", err=True)
-
-
-def summary_lines(config, events, result):
-    """A few lines: events in and out, spikes per layer, the most active feature of each output layer."""
-    import numpy as np
-
-    span = ""
-    if events is not None and len(events):
-        span = f" ({int(events['t'][0]) / 1000:g}-{int(events['t'][-1]) / 1000:g} ms)"
-    n_in = result.input_count
-    lines = [
-        f"{config.header.name} on {result.device}: {n_in} events in{span}, {len(result.output)} events out, "
-        f"{result.duration_s:.3f} s"
-    ]
-    counts = ", ".join(f"{name} {count}" for name, count in result.spike_counts.items())
-    lines.append(f"spikes per layer: {counts or 'none counted'}")
-    if result.layers:
-        lines.append("monitored: " + ", ".join(f"{name} {len(spikes)}" for name, spikes in result.layers.items()))
-    exits = _exit_layers(config)
-    for name, spikes in result.layers.items():
-        if name not in exits:
-            continue
-        if len(spikes) == 0:
-            lines.append(f"{name}: no spikes")
-            continue
-        per_feature = np.bincount(spikes["c"].astype(np.int64))
-        best = int(np.argmax(per_feature))
-        lines.append(f"{name}: most active feature {best} ({int(per_feature[best])} of {len(spikes)} spikes)")
-    return lines
-
-
-def _exit_layers(config):
-    """Layers with no destination on another core: what the network outputs."""
-    cores = config.chip.cnn_layers
-    return {
-        record.name
-        for record in config.header.layers
-        if not any(d.enable and d.layer != 12 for d in cores[record.core].destinations)
-    }
