@@ -516,3 +516,21 @@ def test_with_the_network_every_class_is_drawn_even_the_silent_ones():
     assert len(with_network.patches) == 10  # lenet's out has 10 features
     assert with_network.get_title(loc="left") == "out: class 2 wins (2 of 3 spikes)"
     assert len(panel(plot.activity(result), "classes", "out").patches) == 3  # up to the highest that spiked
+
+
+def test_a_dvs_run_shows_both_polarities_and_the_dvs_layer_first():
+    from dynapspec.events import dvs_events
+
+    rng = np.random.default_rng(0)
+    n = 5000
+    events = dvs_events(rng.integers(0, 128, n), rng.integers(0, 128, n), np.sort(rng.integers(0, 50_000, n)), rng.integers(0, 2, n))
+    config = dynapspec.compile(ROOT / "examples/dvs_gesture/net.yaml")
+    result = Simulator(config).run(events, monitor="all")
+    fig = plot.activity(result, network=config, input=events)
+    rasters = [ax.get_label() for ax in fig.axes if ax.get_label().startswith("raster:")]
+    assert rasters == ["raster:dvs", "raster:conv1", "raster:conv2", "raster:conv3", "raster:out"]
+    on, off = (stairs_total(panel(fig, "input", "input"), i) for i in (0, 1))
+    assert (on, off) == (pytest.approx(int((events["p"] == 1).sum())), pytest.approx(int((events["p"] == 0).sum())))
+    (line,) = panel(fig, "raster", "dvs").get_lines()
+    np.testing.assert_array_equal(line.get_ydata(), result.layers["dvs"]["c"])
+    assert panel(fig, "raster", "dvs").get_ylabel() == "polarity"
