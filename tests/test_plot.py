@@ -238,17 +238,16 @@ def test_two_renders_are_byte_identical_and_carry_no_date(fmt):
     assert b"CreationDate" not in first and b"<dc:date>" not in first
 
 
-def test_renders_in_separate_processes_are_byte_identical(tmp_path):
+def test_a_render_in_another_process_is_byte_identical(tmp_path):
     script = (
         "import sys, dynapspec.plot as p\n"
         "fig = p.chip_map('examples/dvs_gesture/net.yaml')\n"
         "for s in ('svg', 'png', 'pdf'): p.save(fig, f'{sys.argv[1]}/chip.{s}')\n"
     )
-    for run in ("a", "b"):
-        (tmp_path / run).mkdir()
-        subprocess.run([sys.executable, "-c", script, str(tmp_path / run)], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, check=True)
+    fig = plot.chip_map(ROOT / "examples/dvs_gesture/net.yaml")
     for suffix in ("svg", "png", "pdf"):
-        assert (tmp_path / "a" / f"chip.{suffix}").read_bytes() == (tmp_path / "b" / f"chip.{suffix}").read_bytes()
+        assert (tmp_path / f"chip.{suffix}").read_bytes() == render(fig, suffix)
 
 
 def test_png_and_pdf_are_what_their_suffix_says(tmp_path):
