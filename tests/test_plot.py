@@ -216,6 +216,15 @@ def test_a_network_that_does_not_fit_is_drawn_with_the_reason(too_big):
     assert [d.code for d in view.problems] == ["layer-fits-no-core"]
 
 
+def test_errors_before_placement_leave_nothing_to_draw(tmp_path):
+    layers = "".join(f"  - name: l{i}\n    conv: {{channels: 4, kernel: 1}}\n" for i in range(10))
+    text = "dynapspec: 1\nname: ten\ntarget: speck2fdevkit\ninput:\n  shape: [4, 8, 8]\nlayers:\n" + layers
+    spec = write_net(tmp_path, text, {f"l{i}": (4, 4, 1, 1) for i in range(10)})
+    result = invoke("show", spec, "-o", tmp_path / "chip.svg")
+    assert result.exit_code == 1 and "error[too-many-layers]" in result.output
+    assert not (tmp_path / "chip.svg").exists()
+
+
 def test_layers_contending_for_cores_are_set_aside_until_the_rest_fit(tmp_path):
     # four layers of kernel memory 64*2^(clog2(9)+clog2(64)) = 65536 entries, which only cores 5 and 6 hold
     layers = "".join(f"  - name: l{i}\n    conv: {{channels: 64, kernel: 3, padding: 1}}\n" for i in range(4))
