@@ -42,12 +42,15 @@ def evaluate(
     Examples:
       dynapspec evaluate examples/mnist/net.yaml examples/mnist/test.h5 --float
       dynapspec evaluate net.yaml recordings/ --labels labels.csv -o result.json --workers 8
-      dynapspec evaluate net.yaml test.h5 --scheduler tcp://10.0.0.5:8786
+      dynapspec evaluate net.yaml test.h5 --scheduler tcp://scheduler:8786 --shared-files
     """
     from ..evaluate import evaluate as run_evaluation
+    from ..evaluate.decide import RULES
     from ..evaluate.report import summary_lines, write_json
     from ..fileio import ensure_writable
 
+    if rule not in RULES:
+        _usage(f"--rule {rule!r}: choose one of {', '.join(RULES)}")
     if output is not None:
         if output.suffix.lower() != ".json":
             _usage(f"-o {output}: the result file is JSON; name it with a .json suffix")
