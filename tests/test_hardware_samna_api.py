@@ -12,11 +12,10 @@ import pytest
 
 import dynapspec.hardware as hw
 from dynapspec.errors import DeviceError, SpecError
-from dynapspec.events import READOUT_DTYPE, RunResult, decode_readout, readout_decision
-from dynapspec.hardware import configure
-from dynapspec.hardware.board import neuron_address
-from dynapspec.sim import Simulator
+import dynapspec.events as dse
 from dynapspec import chips
+from dynapspec.hardware import board, configure
+from dynapspec.sim import Simulator
 
 from hardware_support import (  # noqa: F401 - fixture
     channel_zero,
@@ -199,7 +198,7 @@ def test_readout_pins_are_kept_and_name_the_class_that_fires(samna):
     result = hw.deploy(config, "speck2fdevkit", events, slow_clock_hz=1000, **FAST)
     pins = result.readout_pins  # one spike per tick: the 16-tick average reaches 1 after 16 ticks
     assert len(pins) >= 40 and set(pins["index"].tolist()) == {2}
-    assert readout_decision(result).cls == 2 and readout_decision(result).source == "pins"
+    assert dse.readout_decision(result).cls == 2 and dse.readout_decision(result).source == "pins"
     assert len(result.layers["out"]) == 60 and set(result.layers["out"]["c"].tolist()) == {4}  # class 2 <- feature 4
 
 
@@ -211,11 +210,11 @@ def test_monitoring_the_readout_keeps_readout_values_and_silences_spikes(samna, 
                        **FAST)
     values = result.readout
     assert len(values) >= 60 and values["tick"].tolist() == list(range(len(values)))
-    fields = decode_readout(values["value"])
+    fields = dse.decode_readout(values["value"])
     named = fields["cls"] > 0
     assert set(fields["valid"].tolist()) == {1} and set(fields["cls"][named].tolist()) == {2} and named.sum() >= 40
     assert set(fields["data"][named].tolist()) == {0b10}  # output_mode_sel 0b01: threshold-compare bits, class 2 = bit 1
-    assert readout_decision(result).cls == 2
+    assert dse.readout_decision(result).cls == 2
     assert len(result.output) == 0 and "warning[readout-monitor]" in capsys.readouterr().err
 
 
@@ -301,7 +300,7 @@ NEURON_ADDRESSES = [
 
 @pytest.mark.parametrize("features, width, f, x, y, address", NEURON_ADDRESSES)
 def test_neuron_addresses_follow_the_datasheet_table(features, width, f, x, y, address):
-    assert neuron_address(features, width, f, x, y) == address
+    assert board.neuron_address(features, width, f, x, y) == address
 
 
 # sinabs' using_readout_layer tutorial, ReadoutValue.value: bit 20 data valid, bits 19..16 the class
@@ -316,7 +315,7 @@ READOUT_WORDS = [
 
 def test_readout_words_are_decoded_by_the_tutorials_table():
     values = np.array([w[0] for w in READOUT_WORDS], dtype=np.uint32)
-    fields = decode_readout(values)
+    fields = dse.decode_readout(values)
     assert fields["valid"].tolist() == [w[1] for w in READOUT_WORDS]
     assert fields["cls"].tolist() == [w[2] for w in READOUT_WORDS]
     assert fields["data"].tolist() == [w[3] for w in READOUT_WORDS]
@@ -325,7 +324,7 @@ def test_readout_words_are_decoded_by_the_tutorials_table():
 def test_the_readout_decision_counts_valid_classes_and_states_ties():
     empty = np.zeros(0, dtype=np.uint64)
     values = np.array([(i, v) for i, v in enumerate([0x12_0000, 0x13_0000, 0x12_0000, 0x03_0000, 0x13_0000])],
-                      dtype=READOUT_DTYPE)
-    result = RunResult(output=empty, layers={}, spike_counts={}, input_count=0, duration_s=0, readout=values)
-    decision = readout_decision(result)
+                      dtype=dse.READOUT_DTYPE)
+    result = dse.RunResult(output=empty, layers={}, spike_counts={}, input_count=0, duration_s=0, readout=values)
+    decision = dse.readout_decision(result)
     assert (decision.cls, decision.votes, decision.readings, decision.tied, decision.source) == (2, 2, 4, (3,), "values")
