@@ -34,7 +34,8 @@ def dense(name, features, weight, to=None, pool=(), threshold=1.0, low=None, res
 def _pool(p):
     if isinstance(p, int):
         return (PoolStep(p, "sum"),)
-    return tuple(PoolStep(*s) if isinstance(s, tuple) else PoolStep(s, "sum") for s in p)
+    return tuple(s if isinstance(s, PoolStep) else PoolStep(*s) if isinstance(s, tuple) else PoolStep(s, "sum")
+                 for s in p)
 
 
 def make_spec(input_shape, layers: Sequence[dict], target="speck2fdevkit", input_to: Optional[list] = None,
@@ -44,9 +45,9 @@ def make_spec(input_shape, layers: Sequence[dict], target="speck2fdevkit", input
     for i, l in enumerate(layers):
         if l["to"] is None:
             targets = [(names[i + 1], None)] if i + 1 < len(layers) else []
-        else:
+        else:  # a name, (name, shift) or (name, shift, pool of this edge)
             targets = [(t, None) if isinstance(t, str) else t for t in l["to"]]
-        edges = tuple(Edge(t, _pool(l["pool"]), shift, f"layers[{i}].to") for t, shift in targets)
+        edges = tuple(Edge(t[0], _pool(t[2] if len(t) > 2 else l["pool"]), t[1], f"layers[{i}].to") for t in targets)
         specs.append(LayerSpec(
             name=l["name"], index=i, op=l["op"], neuron=l["neuron"], edges=edges, merge=l["merge"],
             monitor=l["monitor"], core=l["core"], quantize=l["quantize"], weight_dataset=f"/{l['name']}/weight",

@@ -15,7 +15,6 @@ from dynapspec.events import EventFile, RunResult, dvs_events, read_event_file, 
 
 LENET = Path(__file__).resolve().parent.parent / "examples" / "lenet"
 NET, INPUT = LENET / "net.yaml", LENET / "input.h5"
-GESTURE = LENET.parent / "dvs_gesture" / "net.yaml"
 
 
 def run(*args):
@@ -151,14 +150,12 @@ def test_simulator_api_names_the_given_sources(tmp_path):
     assert str(info.value.diagnostics[0].location) == "run.h5"
 
 
-def test_a_file_of_the_other_event_kind_is_refused(tmp_path):
-    code, _, stderr = run("simulate", GESTURE, "-i", INPUT)  # spike events into a DVS network
-    assert code == 1 and stderr.startswith(f"{INPUT}: error[events-format] /input: the file holds spike events")
-    assert "'dvs_gesture' takes DVS events (x, y, t, p) into its DVS layer" in stderr
-    dvs = tmp_path / "dvs.h5"
-    write_event_file(dvs, EventFile(network="lenet", input=dvs_events([1], [1], [0], [0])))
+def test_a_file_of_the_other_event_kind_is_refused_where_ambiguous(tmp_path):
+    dvs = tmp_path / "dvs.h5"  # both polarities into lenet's one channel: which one?
+    write_event_file(dvs, EventFile(network="lenet", input=dvs_events([1, 2], [1, 2], [0, 1], [0, 1])))
     code, _, stderr = run("deploy", "-d", "sim", NET, "-i", dvs)
-    assert code == 1 and "the file holds DVS events (x, y, t, p), but network 'lenet' takes spike events" in stderr
+    assert code == 1 and stderr.startswith(f"{dvs}: error[events-format] /input: the file holds DVS events")
+    assert "network 'lenet' takes 1-channel spikes" in stderr and "--polarity merge" in stderr
 
 
 @pytest.mark.parametrize("command", [["simulate"], ["deploy", "--device", "sim"]])

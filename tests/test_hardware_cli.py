@@ -177,17 +177,16 @@ def test_the_selftest_runs_the_checklist_and_prints_a_report(samna):
     assert lines[-1].startswith("summary: ") and "fail" not in lines[-1]
 
 
-def test_the_selftest_fails_when_the_sensor_leaks_into_a_host_fed_network(samna, monkeypatch):
-    samna._double.attach("Speck2fDevKit")
-    samna._double.state.sensor = dvs_events_for_leak()
-    monkeypatch.setattr(samna._model.Model, "passes_sensor", lambda model: True)  # a samna that leaks at apply
-    result = run("deploy", "--selftest", "--settle", "0")
-    assert result.exit_code == 3
-    leak = [l for l in result.stdout.splitlines() if "sensor stays out" in l][0]
-    assert leak.startswith("[fail]") and "the sensor leaks in" in leak
-
-
-def dvs_events_for_leak():
+def test_the_selftest_fails_when_the_sensor_leaks_into_a_host_fed_network(samna, monkeypatch, tmp_path):
+    import dynapspec.hardware as hw
+    from dynapspec.hardware import selftest
     from hardware_support import dvs
 
-    return dvs(500, seed=8, t_step=10)
+    samna._double.attach("Speck2fDevKit")
+    samna._double.state.sensor = dvs(500, seed=8, t_step=10)
+    monkeypatch.setattr(samna._model.Model, "passes_sensor", lambda model: True)  # a samna that leaks at apply
+    with hw.open("speck2fdevkit", settle_s=0) as board:
+        check = selftest._sensor_order(board, selftest._Networks(tmp_path, "speck2fdevkit"))
+    assert check.status == "fail" and "the sensor leaks in" in check.detail
+    report = selftest.Report(["header"], [check])
+    assert report.failed and report.lines()[-1] == "summary: 1 fail"

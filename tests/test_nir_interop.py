@@ -1,14 +1,23 @@
 """dynapspec's NIR reader and writer against the reference `nir` package (test extra, no torch)."""
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
 
 from dynapspec import spec as specmod
 from dynapspec.compiler import compile_spec
+from dynapspec.events import spike_events
 from dynapspec.nirio import hdf5, import_file, write
+from dynapspec.nirio.exporter import to_graph
+from dynapspec.spec.model import XY, Conv, DvsInput
+
+from oracle import Oracle
+from specfactory import conv, dense, make_spec, rand
+from specstrategy import specs
 
 nir = pytest.importorskip("nir")
 
@@ -67,3 +76,123 @@ def test_files_written_by_reference_writer_import(tmp_path):
     assert spec.layer("c").neuron.threshold == 2.0 and spec.layer("c").neuron.reset == "zero"
     np.testing.assert_array_equal(spec.layer("fc").weight, graph.nodes["fc"].weight)
     compile_spec(spec)
+
+
+# -- the exporter read back by the nir package, against the spec-level oracle -----------------------
+
+def read_by_nir(spec, path):
+    """Export ``spec`` and read the file with the nir package, its type inference and checks on."""
+    nodes, edges = to_graph(spec)
+    hdf5.write(path, nodes, edges)
+    return nir.read(path, type_check=True)
+
+
+def assert_nir_reads_the_spec(spec, path):
+    """Every node as nir reads it carries the spec's geometry in NIR's (H, W) order, and nir's own
+    shape inference from the file's stride, padding and pooling gives the oracle's map sizes."""
+    graph = read_by_nir(spec, path)
+    oracle = Oracle(spec)
+    inp = spec.input
+    if isinstance(inp, DvsInput):
+        channels = 2 if inp.polarity == "both" else 1
+        assert list(graph.nodes["input"].input_type["input"]) == [channels, inp.size.y, inp.size.x]
+        if (inp.pool.x, inp.pool.y) != (1, 1):
+            pool = graph.nodes["input__pool"]
+            assert list(pool.kernel_size) == [inp.pool.y, inp.pool.x]
+            assert list(pool.output_type["output"]) == list(oracle.entry_shape)
+    else:
+        assert list(graph.nodes["input"].input_type["input"]) == list(oracle.entry_shape)
+    for layer in spec.layers:
+        expected = oracle.layers[layer.name]
+        C, H, W = expected.in_shape
+        F, OH, OW = expected.out_shape
+        weights = {n: node for n, node in graph.nodes.items()
+                   if n == layer.name and not isinstance(node, nir.IF) or n.startswith(f"{layer.name}__from__")}
+        assert weights, f"{layer.name}: no weight node"
+        on_chip = isinstance(layer.op, Conv) or any(isinstance(spec.layer(e.target).op, Conv) for e in layer.edges)
+        for name, node in weights.items():
+            if on_chip:  # a conv, or a dense layer feeding one: the Conv2d it is on the chip
+                stride, padding = (layer.op.stride, layer.op.padding) if isinstance(layer.op, Conv) else (XY(1, 1), XY(0, 0))
+                assert isinstance(node, nir.Conv2d), name
+                assert list(node.stride) == [stride.y, stride.x], f"{name}: stride (H, W)"
+                assert list(node.padding) == [padding.y, padding.x], f"{name}: padding (H, W)"
+                assert list(node.input_type["input"][1:]) == [H, W], f"{name}: input map (H, W)"
+                assert list(node.output_type["output"]) == [F, OH, OW], f"{name}: nir's output shape"
+            else:
+                assert isinstance(node, nir.Linear) and node.weight.shape[0] == layer.op.features, name
+        if len(weights) == 1:  # one source, or an add merge: the columns its sources reach
+            (node,) = weights.values()
+            ours = layer.weight if isinstance(layer.op, Conv) else dense_columns_chw(layer, C, H, W).reshape(F, C, H, W)
+            if layer.merge == "concat":
+                (_, shift, features), = oracle.incoming[layer.name]
+                ours = ours[:, shift:shift + features]
+            np.testing.assert_array_equal(np.asarray(node.weight, dtype=np.float64).reshape(ours.shape), ours)
+        neuron = graph.nodes[layer.name if len(weights) > 1 else f"{layer.name}__if"]
+        assert neuron.v_threshold.shape == ((F, OH, OW) if on_chip else (F,))
+
+
+def dense_columns_chw(layer, C, H, W):
+    """The spec's dense weight with its columns in C,H,W order (as NIR's Linear reads a flattened map)."""
+    if layer.op.input_order == "chw":
+        return layer.weight
+    F = layer.weight.shape[0]
+    return layer.weight.reshape(F, H, W, C).transpose(0, 3, 1, 2).reshape(F, C * H * W)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(specs(nir=True))
+def test_nir_reads_exported_geometry_as_the_spec_says(spec):
+    with tempfile.TemporaryDirectory() as tmp:
+        assert_nir_reads_the_spec(spec, Path(tmp) / "model.nir")
+
+
+def test_nir_reads_per_axis_stride_and_padding_in_h_w_order(tmp_path):
+    """Guards the exporter's stride and padding order on a non-square map (a swap changes nir's shapes)."""
+    spec = make_spec((2, 7, 11), [
+        conv("wide", 3, 3, rand(3, 2, 3, 3), stride={"x": 2, "y": 1}, padding={"x": 0, "y": 2}),
+        conv("tall", 2, 2, rand(2, 3, 2, 2, seed=1), stride={"x": 1, "y": 2}, padding={"x": 1, "y": 0}),
+    ])
+    assert_nir_reads_the_spec(spec, tmp_path / "model.nir")
+    graph = nir.read(tmp_path / "model.nir")
+    assert list(graph.nodes["wide"].output_type["output"]) == [3, 9, 5]  # by hand: H (7+4-3)/1+1, W (11-3)//2+1
+    assert list(graph.nodes["tall"].output_type["output"]) == [2, 4, 6]  # H (9-2)//2+1, W (5+2-2)/1+1
+
+
+def reimported(spec, tmp_path):
+    """export -> dynapspec import: the spec read back (the file passes nir's type check first)."""
+    read_by_nir(spec, tmp_path / "model.nir")
+    report = import_file(tmp_path / "model.nir", tmp_path / "back.yaml", target=spec.target)
+    assert not report.problems, [d.render() for d in report.problems]
+    return specmod.load(tmp_path / "back.yaml")
+
+
+def spikes_of(spec, events):
+    """The oracle's spikes as (t, feature, x, y) per layer position, names left out."""
+    rows, _, _ = Oracle(spec).run(events)
+    order = [layer.name for layer in spec.layers]
+    return [(t, order.index(name), c, x, y) for t, name, c, x, y in rows]
+
+
+def test_dense_layer_feeding_a_conv_exports_as_the_conv_it_is_on_the_chip(tmp_path):
+    """NIR cannot reshape a Linear's (F,) output into the (C, H, W) map a Conv2d reads."""
+    spec = make_spec((2, 3, 3), [
+        dense("fc", 4, rand(4, 18, seed=1) + 0.3, threshold=0.5),
+        conv("head", 2, 1, rand(2, 4, 1, 1, seed=2) + 0.3, threshold=0.2),
+    ])
+    back = reimported(spec, tmp_path)
+    graph = nir.read(tmp_path / "model.nir")
+    assert isinstance(graph.nodes["fc"], nir.Conv2d) and list(graph.nodes["fc"].output_type["output"]) == [4, 1, 1]
+    assert back.layer("fc").op == Conv(4, 3, XY(1, 1), XY(0, 0))
+    events = spike_events(np.arange(200), *np.random.default_rng(0).integers(0, [2, 3, 3], (200, 3)).T)
+    assert spikes_of(back, events) == spikes_of(spec, events) != []
+
+
+def test_a_single_source_with_a_feature_shift_exports_the_columns_it_reaches(tmp_path):
+    spec = make_spec((1, 4, 4), [
+        conv("a", 2, 1, rand(2, 1, 1, 1, seed=3) + 0.5, to=[("b", 3)], threshold=0.3),
+        conv("b", 2, 3, rand(2, 5, 3, 3, seed=4) + 0.3, padding=1, threshold=0.5),
+    ])
+    back = reimported(spec, tmp_path)
+    assert nir.read(tmp_path / "model.nir").nodes["b"].weight.shape == (2, 2, 3, 3)
+    events = spike_events(np.arange(200), np.zeros(200, int), *np.random.default_rng(1).integers(0, 4, (2, 200)))
+    assert spikes_of(back, events) == spikes_of(spec, events) != []

@@ -11,7 +11,11 @@ import typer
 from .common import handles_errors, is_tty
 
 NETWORK_ARG = typer.Argument(..., help="net.yaml (compiled on the fly) or a compiled config.json.", show_default=False)
-INPUT_HELP = "Event file (HDF5, docs/events.md) whose /input is played into the network."
+INPUT_HELP = "Events to play: a dynapspec event file (.h5, its /input), a tonic .npy array or an AEDAT4 recording (docs/events.md)."
+POLARITY_OPT = typer.Option(
+    None, "--polarity", help="DVS events (x, y, t, p) into a spike input: channel (c = p), merge (all into channel 0), on or off "
+    "(only that polarity) [default: channel when every p fits the input's channels]."
+)
 OUTPUT_OPT = typer.Option(None, "--output", "-o", help="Write input, output spikes, per-layer spikes and counts to this HDF5 file.")
 MONITOR_OPT = typer.Option(
     None, "--monitor", "-m", help="Layers to record: comma-separated names ('dvs' for the DVS layer) or 'all' [default: as configured]."
@@ -27,6 +31,7 @@ def simulate(
     output: Optional[Path] = OUTPUT_OPT,
     monitor: Optional[str] = MONITOR_OPT,
     states: bool = typer.Option(False, "--states", help=STATES_HELP),
+    polarity: Optional[str] = POLARITY_OPT,
 ) -> None:
     """Run a network in the bit-accurate chip simulator and print a summary.
 
@@ -37,7 +42,7 @@ def simulate(
     """
     _check_output(output)
     config = _load(network)
-    events = _read_input(input, config)
+    events = _read_input(input, config, polarity)
     result = _simulate(config, events, _monitor(monitor, config), states, network, input)
     _finish(config, events, result, output)
 
@@ -62,6 +67,7 @@ def deploy(
     keep_time: bool = typer.Option(False, "--keep-time", help="Board: report times in the input's own time base, not from its first event."),
     raw_dvs: bool = typer.Option(False, "--raw-dvs", help="Board: also record the DVS layer's raw input events (/raw_dvs)."),
     selftest: bool = typer.Option(False, "--selftest", help="Run the first-board checklist on --device and print a report to paste into an issue."),
+    polarity: Optional[str] = POLARITY_OPT,
 ) -> None:
     """Deploy a network to a board, or to the simulator when none is attached.
 
@@ -87,7 +93,7 @@ def deploy(
     _check_output(output)
     config = _load(network)
     names = _monitor(monitor, config, board=True)
-    events = _read_input(input, config) if input is not None else None
+    events = _read_input(input, config, polarity) if input is not None else None
     if device is None:
         device, why = _find_board(config)
         if device is None:
@@ -184,37 +190,16 @@ def _check_output(path: Optional[Path]) -> None:
         ensure_writable(path)
 
 
-def _read_input(path: Path, config):
-    """The file's /input in the network's event kind, checked against the network's input shape."""
-    from ..errors import Location, SpecError
-    from ..events import check_range, kind_of, read_event_file
+def _read_input(path: Path, config, polarity: Optional[str] = None):
+    """The file's events (event file, tonic .npy, AEDAT4) in the network's event kind, range-checked."""
+    from ..inputs import POLARITY, for_network, read_events
 
-    content = read_event_file(path)
-    where = Location(str(path), path="/input")
-    if content.input is None:
-        raise SpecError.single("events-format", "the file has no /input events to play", where)
-    name, wanted = config.header.name, config.header.input.kind
-    if kind_of(content.input) != wanted:
-        raise SpecError.single("events-format", _kind_mismatch(kind_of(content.input), name, wanted), where)
-    if content.network and content.network != name:
-        typer.echo(f"note: {path} was made for network {content.network!r}; running {name!r}", err=True)
-    check_range(content.input, config.header.input.shape, str(path))  # read_event_file already cast and ordered it
-    return content.input
-
-
-KIND_WORDS = {"dvs": "DVS events (x, y, t, p)", "spikes": "spike events (t, c, x, y)"}
-KIND_HINTS = {
-    "dvs": "play it DVS events: an /input of kind 'dvs' (docs/events.md)",
-    "spikes": "to feed polarity as the channel, write as_events(events, 'spikes') (p becomes c) as the /input",
-}
-
-
-def _kind_mismatch(found: str, network: str, wanted: str) -> str:
-    into = "its DVS layer" if wanted == "dvs" else "its first layers"
-    return (
-        f"the file holds {KIND_WORDS[found]}, but network {network!r} takes {KIND_WORDS[wanted]} into {into}; "
-        f"{KIND_HINTS[wanted]}"
-    )
+    if polarity is not None and polarity not in POLARITY:
+        raise typer.BadParameter(f"must be one of {', '.join(POLARITY)}", param_hint="--polarity")
+    recording = for_network(read_events(path), config, polarity, str(path))
+    for note in recording.notes:
+        typer.echo(f"note: {note}", err=True)
+    return recording.events
 
 
 def _monitor(text: Optional[str], config, board: bool = False):
@@ -262,11 +247,11 @@ def _find_board(config) -> Tuple[Optional[str], str]:
 
 
 def _simulate(config, events, monitor, states: bool, network: Path, input: Path):  # noqa: A002
-    from ..sim import COMPILED, Simulator
+    from ..sim import COMPILED, FALLBACK_REASON, Simulator
 
     sim = Simulator(config, str(network))
-    if not COMPILED and len(events) > 10_000:
-        typer.echo("note: numba is not installed; pip install 'dynapspec[sim-fast]' runs the simulator ~250x faster", err=True)
+    if not COMPILED:
+        typer.echo(f"note: the simulator runs its plain-Python kernel, hundreds of times slower: {FALLBACK_REASON}", err=True)
     if is_tty() and len(events) >= LONG_INPUT:
         with typer.progressbar(length=len(events), label="simulating", file=sys.stderr) as bar:
             last = [0]

@@ -1,8 +1,9 @@
 """Which layers send their spikes to the host, and what the host then sees.
 
 ``monitor`` is ``None`` (keep the compiled configuration's choice), ``"all"``, or a list of layer
-names, ``"dvs"`` and (readout networks) ``"readout"``. A board only reports monitored layers, in the producer's own pre-pooling,
-unshifted coordinates (CHIP.md U16), so monitoring a layer that pools on its way out is warned about.
+names, ``"dvs"`` and (readout networks) ``"readout"``. A board only reports monitored layers, in the
+producer's own pre-pooling, unshifted coordinates (docs/chip.md U16), so monitoring a layer that
+pools on its way out is warned about.
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """`dynapspec export`: a spec -> a NIR graph other frameworks load (nir, sinabs, snnTorch, Norse).
 
-Each layer becomes a Conv2d or Linear node (zero bias left out: Linear, not Affine) followed by an
-IF node with the layer's threshold in every neuron and ``v_reset = 0``; pooling on an edge becomes
+Each layer becomes a Conv2d or Linear node (zero bias left out: Linear, not Affine; a dense layer
+that sends to a conv layer is the Conv2d it is on the chip, as NIR cannot reshape (F,) into a map)
+followed by an IF node with the layer's threshold in every neuron and ``v_reset = 0``; pooling on an edge becomes
 SumPool2d / AvgPool2d nodes, and a Flatten precedes a Linear that receives a map. Shapes come from
 the compiler's lower stage, so every node carries complete types (nir's type check passes).
 
@@ -25,7 +26,7 @@ from ..errors import SpecError, error
 from ..lower import dense_as_conv, lower
 from ..network import ChipLayer, DvsEntry
 from ..spec import load
-from ..spec.model import Dense, DvsInput, LayerSpec, Spec
+from ..spec.model import XY, Conv, Dense, DvsInput, LayerSpec, Spec
 from . import hdf5
 from .build import unique_name
 from .nodes import META_DVS, META_LOW_THRESHOLD, META_RESET
@@ -52,12 +53,19 @@ class _Exporter:
         self.neuron: Dict[str, str] = {}  # layer -> IF node
 
     def shape_out(self, name: str) -> Tuple[int, ...]:
-        """Shape of a layer's spikes as NIR sees them: (F,) for dense, (F, OH, OW) for conv."""
+        """Shape of a layer's spikes as NIR sees them: (F,) for a Linear node, (F, OH, OW) for a Conv2d."""
         layer = self.spec.layer(name)
         _, oh, ow = self.chip[name].output_shape
-        if isinstance(layer.op, Dense):
+        if self.linear(layer):
             return (layer.op.features,)
-        return (layer.op.channels, oh, ow)
+        return (layer.op.features if isinstance(layer.op, Dense) else layer.op.channels, oh, ow)
+
+    def linear(self, layer: LayerSpec) -> bool:
+        """A dense layer is a Linear node unless it sends to a conv layer: a conv reads a (C, H, W) map
+        and NIR cannot reshape a Linear's (F,) output into one, so it is written as the Conv2d it is
+        on the chip (kernel = its input map, stride 1, no padding, output F x 1 x 1)."""
+        return isinstance(layer.op, Dense) and not any(
+            isinstance(self.spec.layer(edge.target).op, Conv) for edge in layer.edges)
 
     def sources(self, layer: LayerSpec) -> List[Tuple[str, int, Tuple[int, int, int]]]:
         """(source, feature shift, delivered (C, H, W)) for each source of ``layer``, in feature order."""
@@ -91,6 +99,9 @@ class _Exporter:
                 self.synapse[(src, layer.name)] = node
                 self.nodes[node] = self.weight_node(layer, weight[:, shift:shift + c], (h, w))
         else:  # one source, or several added into the same channels: NIR sums a node's inputs
+            if layer.merge == "concat":  # one source, maybe shifted: the weight columns it reaches
+                _, shift, (c, _, _) = sources[0]
+                weight = weight[:, shift:shift + c]
             node = self.names(layer.name)
             self.nodes[node] = self.weight_node(layer, weight, chip.input_shape[1:])
             self.synapse.update({(src, layer.name): node for src, _, _ in sources})
@@ -111,16 +122,17 @@ class _Exporter:
             self.edges.append((node, neuron))
 
     def weight_node(self, layer: LayerSpec, weight: np.ndarray, hw: Tuple[int, int]):
-        if isinstance(layer.op, Dense):
+        if self.linear(layer):
             return ("Linear", {"weight": _compact(weight.reshape(weight.shape[0], -1))}, {})
         op = layer.op
+        stride, padding = (XY(1, 1), XY(0, 0)) if isinstance(op, Dense) else (op.stride, op.padding)
         return ("Conv2d", {
             "weight": _compact(weight),
-            "stride": np.array([op.stride.y, op.stride.x]),
-            "padding": np.array([op.padding.y, op.padding.x]),
+            "stride": np.array([stride.y, stride.x]),
+            "padding": np.array([padding.y, padding.x]),
             "dilation": np.array([1, 1]),
             "groups": np.array(1),
-            "bias": np.zeros(op.channels, dtype=np.float32),
+            "bias": np.zeros(weight.shape[0], dtype=np.float32),
             "input_shape": np.array(hw),
         }, {})
 
@@ -131,7 +143,7 @@ class _Exporter:
             self.nodes[node] = _pool_node(step.mode, step.factor, step.factor)
             self.edges.append((tail, node))
             tail = node
-        if isinstance(layer.op, Dense) and len(delivered) == 3:
+        if self.linear(layer) and len(delivered) == 3:
             node = self.names(f"{source}__to__{layer.name}__flatten")
             self.nodes[node] = ("Flatten", {"start_dim": np.array(0), "end_dim": np.array(-1),
                                             "input_type": np.array(delivered)}, {})

@@ -161,7 +161,7 @@ def active_cores(cfg) -> List[int]:
 
 
 def dvs_output(cfg) -> Tuple[int, int, int]:
-    """(features, x size, y size) of the DVS layer's output (CHIP.md section 4)."""
+    """(features, x size, y size) of the DVS layer's output (docs/chip.md §4)."""
     dvs = cfg.dvs_layer
     sx, sy = dvs.cut.x - dvs.origin.x + 1, dvs.cut.y - dvs.origin.y + 1
     if dvs.mirror_diagonal:
