@@ -28,6 +28,7 @@ FILE_FORMAT = "dynapspec-events"
 FILE_FORMAT_VERSION = 1
 DVS_CORE = 13  # the "layer" samna reports for DVS-layer output
 DVS_NAME = "dvs"  # the name the DVS layer goes by in monitors and results
+READOUT_NAME = "readout"  # on a board, monitoring it brings ReadoutValue events (and silences spikes)
 
 DVS_DTYPE = np.dtype([("x", "<u2"), ("y", "<u2"), ("t", "<u8"), ("p", "u1")])
 SPIKE_DTYPE = np.dtype([("t", "<u8"), ("c", "<u2"), ("x", "<u2"), ("y", "<u2")])

@@ -110,9 +110,21 @@ def dvs_net(target="speck2fdevkit", source="host"):
     ], target=target, dvs=dvs)).config
 
 
-def readout_net(target="speck2fdevkit"):
+def readout_net(target="speck2fdevkit", threshold=7):
     spec = make_spec((8, 2, 2), [conv("out", 3, 2, rand(3, 8, 2, 2))], target=target)
-    return compile_spec(dataclasses.replace(spec, readout=Readout("out", 7))).config
+    return compile_spec(dataclasses.replace(spec, readout=Readout("out", threshold))).config
+
+
+def class_two_net(target="speck2fdevkit"):
+    """A 3-class readout network whose class 2 (feature 1) fires once per spike on channel 0, the others never."""
+    weights = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
+    spec = make_spec((2, 1, 1), [dense("out", 3, weights)], target=target)
+    return compile_spec(dataclasses.replace(spec, readout=Readout("out", 0))).config
+
+
+def channel_zero(n, t_step):
+    """``n`` spikes on input channel 0 at (0, 0), ``t_step`` us apart."""
+    return spike_events(np.arange(n) * t_step, np.zeros(n, int), np.zeros(n, int), np.zeros(n, int))
 
 
 def spikes(config, n=300, seed=0, t_step=100):

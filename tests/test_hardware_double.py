@@ -1,4 +1,5 @@
 """The samna double itself: it must refuse what samna refuses, or the adapter tests prove nothing."""
+import numpy as np
 import pytest
 
 from hardware_support import samna  # noqa: F401 - fixture
@@ -76,3 +77,86 @@ def test_one_process_owns_a_board(samna):
     samna._double.hold(info)
     with pytest.raises(RuntimeError):
         samna.device.open_device(info)
+
+
+# ---------------------------------------------------------------- the strictness the adapter relies on
+
+
+def test_pybind11_conversion_rules(samna):
+    """include/pybind11/cast.h: an int refuses a float even in convert mode; a bool takes True/False
+    (and, in convert mode only, other objects: the double's struct fields refuse them)."""
+    io = samna.device.IoModule(type("B", (), {"_alive": lambda self: None})())
+    io.set_slow_clk_rate(20)
+    io.set_slow_clk_rate(np.int64(20))  # __index__
+    with pytest.raises(TypeError):
+        io.set_slow_clk_rate(1.0)
+    core = samna.speck2f.configuration.SpeckConfiguration().cnn_layers[0]
+    core.threshold_high = True  # a bool is a Python int: pybind11 takes it
+    with pytest.raises(TypeError):
+        core.threshold_high = 2.0
+    with pytest.raises(TypeError):
+        core.monitor_enable = 1
+    event = samna.speck2f.event.DvsEvent()
+    event.p = 1  # sinabs' tutorials write ints here
+    assert event.p is True
+
+
+def test_the_dvs_monitor_flags_set_pass_sensor_events(samna):
+    """samna 0.48.5 DvsLayerConfig.pass_sensor_events: set by setting raw_monitor_enable and monitor_enable."""
+    for flag in ("monitor_enable", "raw_monitor_enable"):
+        dvs_layer = samna.speck2f.configuration.SpeckConfiguration().dvs_layer
+        setattr(dvs_layer, flag, True)
+        assert dvs_layer.pass_sensor_events is True
+        dvs_layer.pass_sensor_events = False
+        assert dvs_layer.pass_sensor_events is False and getattr(dvs_layer, flag) is True
+
+
+def test_arrays_can_come_back_as_tuples(samna):
+    samna._double.reset(arrays="tuple")
+    core = samna.speck2f.configuration.SpeckConfiguration().cnn_layers[0]
+    core.weights = [[[[1, -2]]]]
+    assert core.weights == ((((1, -2),),),) and core.weights != [[[[1, -2]]]]
+
+
+def test_events_carry_only_the_fields_samna_documents(samna):
+    """samna 0.48.5 speck2f/event: ReadoutValue has no timestamp; ReadNeuronValue neither (sinabs #259);
+    unifirm.modules.events.DroppedEventsNum has ``num``."""
+    with pytest.raises(AttributeError):
+        samna.speck2f.event.ReadoutValue().timestamp
+    with pytest.raises(AttributeError):
+        samna.speck2f.event.ReadNeuronValue().timestamp
+    assert samna.speck2f.event.ReadoutPinValue(index=3, timestamp=5).index == 3
+    assert samna.unifirm.modules.events.DroppedEventsNum(num=7).num == 7
+
+
+def test_dynapcnn_dvs_layer_has_no_polarity_or_raw_monitor_fields(samna):
+    samna._double.reset("0.45.0")
+    dvs_layer = samna.dynapcnn.configuration.DynapcnnConfiguration().dvs_layer
+    for field in ("on_channel", "off_channel", "raw_monitor_enable"):
+        assert not hasattr(dvs_layer, field)
+    assert hasattr(dvs_layer, "merge") and hasattr(dvs_layer, "pass_sensor_events")
+
+
+def test_outputs_can_arrive_polls_after_they_were_produced(samna):
+    samna._double.state.latency_polls = 2
+    sink = samna.BasicSinkNode_speck2f_event_output_event()
+    sink._receive(["late"])
+    assert sink.get_events() == [] and sink.get_events() == ["late"]
+
+
+def test_the_doubles_chip_does_not_run_dynapspecs_simulator(samna, monkeypatch):
+    """The board's chip is tests/simnet.py's reference, so hardware tests can catch a simulator bug."""
+    import dynapspec.hardware as hw
+    from dynapspec.sim import simulator
+
+    from hardware_support import small, spikes
+
+    def broken(*args, **kwargs):
+        raise AssertionError("the double must not use dynapspec.sim")
+
+    monkeypatch.setattr(simulator.Simulator, "run", broken)
+    monkeypatch.setattr(simulator.Simulator, "__init__", broken)
+    samna._double.attach("Speck2fDevKit")
+    config = small()
+    result = hw.deploy(config, "speck2fdevkit", spikes(config), monitor="all", quiet_s=0.02, settle_s=0)
+    assert len(result.output) > 0

@@ -115,13 +115,15 @@ def deploy(
     duration_s = _duration(duration)
     _check_output(output)
     config = _load(network)
-    names = _monitor(monitor, config)
+    names = _monitor(monitor, config, board=True)
     events = _read_input(input, config, polarity) if input is not None else None
     if device is None:
         device, why = _find_board(config)
         if device is None:
             typer.echo(f"note: running on the simulator ({why})", err=True)
             device = "sim"
+    from ..events import READOUT_NAME
+
     if device != "sim":
         from .. import hardware
 
@@ -133,6 +135,9 @@ def deploy(
         board_only = [name for name, given in (("--settle", settle is not None), ("--quiet", quiet is not None),
                                                ("--slow-clock", slow_clock is not None), ("--keep-time", keep_time),
                                                ("--raw-dvs", raw_dvs)) if given]
+        if isinstance(names, list) and READOUT_NAME in names:
+            board_only.append("--monitor readout")
+            names = [name for name in names if name != READOUT_NAME] or None
         if board_only:
             typer.echo(f"note: {', '.join(board_only)} only apply to a board; the simulator ignores them", err=True)
         if live:
@@ -220,15 +225,20 @@ def _read_input(path: Path, config, polarity: Optional[str] = None):
     return recording.events
 
 
-def _monitor(text: Optional[str], config):
-    """None (as configured), "all", or layer names the network has; anything else is a usage error."""
+def _monitor(text: Optional[str], config, board: bool = False):
+    """None (as configured), "all", or layer names the network has; anything else is a usage error.
+
+    ``board``: a readout network may also name ``readout`` (ReadoutValue events, docs/hardware.md).
+    """
     if text is None or text.strip() == "all":
         return None if text is None else "all"
-    from ..events import DVS_NAME
+    from ..events import DVS_NAME, READOUT_NAME
 
     valid = [record.name for record in config.header.layers]
     if config.header.input.kind == "dvs":
         valid.insert(0, DVS_NAME)
+    if board and config.chip.readout is not None and config.chip.readout.enable:
+        valid.append(READOUT_NAME)
     names = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [name for name in names if name not in valid]
     if not names or unknown:

@@ -1,8 +1,9 @@
 """Which layers send their spikes to the host, and what the host then sees.
 
 ``monitor`` is ``None`` (keep the compiled configuration's choice), ``"all"``, or a list of layer
-names and ``"dvs"``. A board only reports monitored layers, in the producer's own pre-pooling,
-unshifted coordinates (docs/chip.md U16), so monitoring a layer that pools on its way out is warned about.
+names, ``"dvs"`` and (readout networks) ``"readout"``. A board only reports monitored layers, in the
+producer's own pre-pooling, unshifted coordinates (docs/chip.md U16), so monitoring a layer that
+pools on its way out is warned about.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Dict, List, Sequence, Tuple, Union
 
 from ..config import Config
 from ..errors import Diagnostic, Location, SpecError, warning
-from ..events import DVS_CORE, DVS_NAME
+from ..events import DVS_CORE, DVS_NAME, READOUT_NAME
 
 Monitor = Union[None, str, Sequence[str]]
 
@@ -27,22 +28,25 @@ def resolve(config: Config, monitor: Monitor) -> Tuple[str, ...]:
     """The monitored names, in network order (``"dvs"`` first), checked against the network."""
     layers = [record.name for record in config.header.layers]
     uses_dvs = config.header.input.kind == "dvs"
+    readout = config.chip.readout
     if monitor is None:
         chosen = {r.name for r in config.header.layers if config.chip.cnn_layers[r.core].monitor_enable}
         if config.chip.dvs_layer.monitor_enable:
             chosen.add(DVS_NAME)
-    elif isinstance(monitor, str) and monitor == "all":
+        if readout is not None and readout.monitor_enable:
+            chosen.add(READOUT_NAME)
+    elif isinstance(monitor, str) and monitor == "all":  # not the readout: it would silence every spike
         chosen = set(layers) | ({DVS_NAME} if uses_dvs else set())
     else:
         names = [monitor] if isinstance(monitor, str) else list(monitor)
-        valid = layers + [DVS_NAME]
+        valid = layers + [DVS_NAME] + ([READOUT_NAME] if readout is not None and readout.enable else [])
         unknown = [n for n in names if n not in valid]
         if unknown:
             raise SpecError.single(
                 "unknown-layer", f"cannot monitor {', '.join(map(repr, unknown))}: the network has {', '.join(valid)} (or 'all')"
             )
         chosen = set(names)
-    return tuple(n for n in [DVS_NAME] + layers if n in chosen)
+    return tuple(n for n in [DVS_NAME] + layers + [READOUT_NAME] if n in chosen)
 
 
 def with_monitors(config: Config, names: Sequence[str]) -> Config:
@@ -54,7 +58,9 @@ def with_monitors(config: Config, names: Sequence[str]) -> Config:
         for n, core in enumerate(chip.cnn_layers)
     )
     dvs = dataclasses.replace(chip.dvs_layer, monitor_enable=DVS_NAME in names)
-    return dataclasses.replace(config, chip=dataclasses.replace(chip, cnn_layers=layers, dvs_layer=dvs))
+    readout = chip.readout if chip.readout is None else dataclasses.replace(chip.readout,
+                                                                            monitor_enable=READOUT_NAME in names)
+    return dataclasses.replace(config, chip=dataclasses.replace(chip, cnn_layers=layers, dvs_layer=dvs, readout=readout))
 
 
 def notes(config: Config, names: Sequence[str]) -> List[Diagnostic]:

@@ -222,7 +222,7 @@ class Model:
             self._counts.append(counts)
             self._ticks += 1
             average = sum(self._counts[-window:]) // window
-            best = int(np.argmax(average[1:])) + 1
+            best = int(np.argmax(average[1:])) + 1 if average[1:].any() else 0  # 0: no class has an average
             above = [k for k in range(1, CLASSES + 1) if average[k] > readout.threshold]
             if readout.readout_pin_monitor_enable and above:
                 stamp = self._ticks * period if self._board._watch.running else 0
