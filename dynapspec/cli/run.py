@@ -72,7 +72,8 @@ def deploy(
     """Deploy a network to a board, or to the simulator when none is attached.
 
     On the simulator, --duration drops input events at or after it; the options marked "Board" do
-    not apply there.
+    not apply there. On a board, --monitor also takes 'readout' for a readout network's ReadoutValue
+    events (docs/hardware.md).
 
     \b
     Examples:
