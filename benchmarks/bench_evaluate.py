@@ -14,12 +14,13 @@ Dask cluster against plain processes, where one sample's time goes, and what it 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 from pathlib import Path
 
 import numpy as np
 
-from dynapspec.evaluate import evaluate
+from dynapspec.evaluate import evaluate, write_dataset
 from dynapspec.evaluate.datasets import SampleFile
 from dynapspec.evaluate.evaluation import _job
 from dynapspec.evaluate.job import _chip_trace, _engines
@@ -32,35 +33,60 @@ DATASET = ROOT / "examples" / "mnist" / "test.h5"
 TARGET_SAMPLES, TARGET_SECONDS = 100_000, 60.0
 
 
-def subset(n: int):
+def subset(path: Path, n: int) -> Path:
+    """The first ``n`` samples of the dataset, as a dataset file of their own."""
     data = SampleFile(DATASET)
-    return [(s.events, s.label) for s in data.read(0, min(n, len(data)))]
+    write_dataset(path, ((s.events, s.label) for s in data.read(0, min(n, len(data)))))
+    return path
 
 
-def timed(label: str, run) -> float:
-    start = time.perf_counter()
+def cpu_seconds() -> float:
+    """CPU time of this process, its reaped children and its live descendants (Dask workers)."""
+    import psutil  # a dependency of dask.distributed
+
+    used = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        used += usage.ru_utime + usage.ru_stime
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+            used += times.user + times.system
+        except psutil.Error:
+            pass
+    return used
+
+
+def timed(run):
+    """(samples/s of wall-clock time, CPU seconds per sample over every process involved)."""
+    cpu, start = cpu_seconds(), time.perf_counter()
     result = run()
-    seconds = time.perf_counter() - start
-    return len(result.samples) / seconds, result
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    return len(result.samples) / seconds, cpu / len(result.samples)
 
 
-def breakdown(samples, repeat: int = 3):
-    """Seconds per sample in the simulator kernel call, and in evaluate's own per-sample work."""
+def breakdown(path: Path, repeat: int = 3):
+    """CPU seconds per sample: reading it (16 per read), the simulator's run, evaluate's own work."""
     job = _job(NETWORK, "count", None, False)
-    sim, _ = _engines(job)
-    best_sim, best_rest = float("inf"), float("inf")
+    sim = _engines(job)[0]
+    data = SampleFile(path)
+    best = [float("inf")] * 3
     for _ in range(repeat):
-        t_sim = t_rest = 0.0
-        for events, _label in samples:
-            a = time.perf_counter()
-            sim.reset()
-            result = sim.run(events, monitor="all")
-            b = time.perf_counter()
-            decide(_chip_trace(job, result, events), job.classes, job.rule, int(events["t"][0]))
-            t_rest += time.perf_counter() - b
-            t_sim += b - a
-        best_sim, best_rest = min(best_sim, t_sim / len(samples)), min(best_rest, t_rest / len(samples))
-    return best_sim, best_rest
+        spent = [0.0] * 3
+        for first in range(0, len(data), 16):
+            a = time.process_time()
+            samples = data.read(first, min(first + 16, len(data)))
+            spent[0] += time.process_time() - a
+            for sample in samples:
+                a = time.process_time()
+                sim.reset()
+                result = sim.run(sample.events, monitor="all")
+                b = time.process_time()
+                decide(_chip_trace(job, result, sample.events), job.classes, job.rule, int(sample.events["t"][0]))
+                spent[1] += b - a
+                spent[2] += time.process_time() - b
+        best = [min(x, s / len(data)) for x, s in zip(best, spent)]
+    return best
 
 
 def main() -> None:
@@ -71,47 +97,59 @@ def main() -> None:
     args = parser.parse_args()
     from distributed import Client, LocalCluster
 
-    samples = subset(args.samples)
-    n = args.workers
-    events = np.mean([len(e) for e, _ in samples])
-    print(f"network {NETWORK.relative_to(ROOT)}; {len(samples)} samples of {DATASET.relative_to(ROOT)}, "
-          f"{events:.0f} input events per sample on average; {n} local cores")
-    evaluate(NETWORK, samples[:16], workers=1)  # numba's compile cache warm before anything is timed
-    rates = {"1 worker": [], f"{n} processes": [], f"Dask {n} workers": []}
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
-        evaluate(NETWORK, samples[: 4 * n], client=client)  # workers import dynapspec and load numba's cache once
-        for _ in range(args.repeat):
-            rates["1 worker"].append(timed("1", lambda: evaluate(NETWORK, samples, workers=1))[0])
-            rates[f"{n} processes"].append(timed("n", lambda: evaluate(NETWORK, samples, workers=n))[0])
-            rates[f"Dask {n} workers"].append(timed("d", lambda: evaluate(NETWORK, samples, client=client))[0])
-    best = {k: max(v) for k, v in rates.items()}
-    one, procs, dask = best["1 worker"], best[f"{n} processes"], best[f"Dask {n} workers"]
-    for name, rate in best.items():
-        print(f"{name:>18}: {rate:8.1f} samples/s  (runs: {', '.join(f'{r:.1f}' for r in rates[name])})")
-    print(f"scaling efficiency, {n} processes vs 1 worker: {procs / (n * one):.0%}  ({procs / one:.2f}x)")
-    print(f"Dask cluster vs plain processes: {dask / procs:.2f}x the throughput "
-          f"({100 * (procs / dask - 1):+.0f}% time per sample)")
-    print("(the process figures include starting the worker processes, every run; the Dask workers were started once)")
+    import tempfile
 
-    kernel, rest = breakdown(samples[:100])
-    data = SampleFile(DATASET)
-    start = time.perf_counter()
-    for first in range(0, len(data), 16):
-        data.read(first, min(first + 16, len(data)))
-    reading = (time.perf_counter() - start) / len(data)
-    per_sample = 1 / one
-    print(f"one sample on 1 worker: {1e3 * per_sample:.2f} ms = simulator {1e3 * kernel:.2f} ms "
-          f"({kernel / per_sample:.0%}) + verdict and synaptic-op count {1e3 * rest:.2f} ms ({rest / per_sample:.0%}) "
-          f"+ the rest {1e3 * max(per_sample - kernel - rest, 0):.2f} ms; reading it from the dataset file "
-          f"(16 per read) {1e3 * reading:.3f} ms, i.e. one reader feeds {1 / reading:.0f} samples/s")
+    folder = tempfile.TemporaryDirectory()
+    samples = subset(Path(folder.name) / "subset.h5", args.samples)
+    data = SampleFile(samples)
+    n = args.workers
+    events = np.mean(np.diff(data.offsets.astype(np.int64)))
+    print(f"network {NETWORK.relative_to(ROOT)}; the first {len(data)} samples of {DATASET.relative_to(ROOT)}, "
+          f"{events:.0f} input events per sample on average; {n} local cores")
+    evaluate(NETWORK, samples, workers=1)  # numba's compile cache warm before anything is timed
+    names = ["1 worker", f"{n} processes", f"Dask {n} workers", f"Dask {n}, workers read"]
+    rates, cpus = {k: [] for k in names}, {k: [] for k in names}
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        evaluate(NETWORK, samples, client=client)  # workers import dynapspec and load numba's cache once
+        runs = {
+            names[0]: lambda: evaluate(NETWORK, samples, workers=1),
+            names[1]: lambda: evaluate(NETWORK, samples, workers=n),
+            names[2]: lambda: evaluate(NETWORK, samples, client=client),
+            names[3]: lambda: evaluate(NETWORK, samples, client=client, shared_files=True),
+        }
+        for _ in range(args.repeat):
+            for name, job in runs.items():
+                rate, cpu = timed(job)
+                rates[name].append(rate)
+                cpus[name].append(cpu)
+    best = {k: max(v) for k, v in rates.items()}
+    cpu = {k: min(v) for k, v in cpus.items()}
+    one, procs, dask, _ = (best[k] for k in names)
+    for name in names:
+        print(f"{name:>18}: {best[name]:8.1f} samples/s wall clock (runs: {', '.join(f'{r:.1f}' for r in rates[name])}); "
+              f"{1e3 * cpu[name]:.1f} ms CPU per sample, all processes")
+    print(f"scaling, wall clock: {n} processes = {procs / one:.2f}x 1 worker ({procs / (n * one):.0%} efficiency)")
+    print(f"scaling, CPU time: {n} processes spend {cpu[names[1]] / cpu[names[0]]:.2f}x the CPU per sample of 1 worker, "
+          f"so on {n} idle cores they would reach {cpu[names[0]] / cpu[names[1]]:.0%} efficiency "
+          f"(~{n / cpu[names[1]]:.0f} samples/s)")
+    print(f"Dask vs plain processes: {dask / procs:.2f}x the wall-clock throughput; "
+          f"{cpu[names[2]] / cpu[names[1]]:.2f}x the CPU per sample ({cpu[names[3]] / cpu[names[1]]:.2f}x when workers read the file)")
+    print("(process-pool runs include starting the worker processes each time; the Dask workers were started once)")
+
+    reading, simulating, verdict = breakdown(samples)
+    total = cpu[names[0]]
+    print(f"one sample, CPU on 1 worker: {1e3 * total:.2f} ms = reading {1e3 * reading:.2f} ms ({reading / total:.0%}) "
+          f"+ simulator {1e3 * simulating:.2f} ms ({simulating / total:.0%}) + verdict and synaptic-op count "
+          f"{1e3 * verdict:.2f} ms ({verdict / total:.0%}) + the rest {1e3 * max(total - reading - simulating - verdict, 0):.2f} ms")
     size = DATASET.stat().st_size * TARGET_SAMPLES / len(SampleFile(DATASET))
-    per_core = one
     needed = TARGET_SAMPLES / TARGET_SECONDS
-    print(f"10^5 samples: {TARGET_SAMPLES / procs / 60:.1f} min on this machine ({n} cores); "
-          f"dataset file ~{size / 1e6:.0f} MB; {TARGET_SAMPLES / 16:.0f} tasks of 16 samples")
-    print(f"in {TARGET_SECONDS:.0f} s: {needed:.0f} samples/s = {needed / per_core:.0f} cores at {per_core:.1f} samples/s per core "
-          f"(1-worker figure; at the measured {procs / (n * one):.0%} efficiency, "
-          f"{needed / (procs / n):.0f} cores of this machine's kind)")
+    per_core = 1 / cpu[names[3]]  # samples/s one dedicated core sustains inside a Dask cluster whose workers read
+    print(f"10^5 samples: {TARGET_SAMPLES / procs / 60:.1f} min on this machine as it is ({n} cores, shared); "
+          f"{TARGET_SAMPLES * cpu[names[0]] / 60:.0f} CPU-minutes; dataset file ~{size / 1e6:.0f} MB; "
+          f"{TARGET_SAMPLES / 16:.0f} tasks of 16 samples")
+    print(f"in {TARGET_SECONDS:.0f} s: {needed:.0f} samples/s = {needed / per_core:.0f} dedicated cores at {per_core:.1f} samples/s "
+          f"per core (Dask, workers read) = {needed / per_core / n:.0f} machines of {n} cores; a client that reads the "
+          f"dataset itself feeds at most {1 / reading:.0f} samples/s")
 
 
 if __name__ == "__main__":

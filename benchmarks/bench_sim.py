@@ -1,8 +1,8 @@
 """Simulator throughput against the single-core bound of its update loop, measured in the same run.
 
 For each workload: input events per second, synaptic updates per second and the spike rate it ran
-at, on one CPU core, best of --repeat runs (CPU time, so other processes on a shared machine count
-less). The bound is ``update_bound.c``: the same updates (saturate, threshold, reset, floor) with
+at, on one CPU core, best of --repeat runs, the workloads taking turns (CPU time, so other
+processes on a shared machine count less). The bound is ``update_bound.c``: the same updates (saturate, threshold, reset, floor) with
 no events and no routing, compiled here with ``cc -O3 -march=native``; it is measured before and
 after the workloads and the better figure kept. Target (issue 9, goal 2): bound / simulator <= 3.
 
@@ -109,15 +109,26 @@ def measure_bound(bound, footprint: int) -> dict:
     }
 
 
-def time_runs(sim, events, repeat: int):
-    sim.run(events)
-    times = []
-    for _ in range(repeat):
-        sim.reset()
-        t0 = time.process_time()
-        result = sim.run(events)
-        times.append(time.process_time() - t0)
-    return min(times), float(np.median(times)), result
+def cpu_name() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def time_runs(workloads, repeat: int):
+    """Best and median CPU seconds of each workload, taking turns so that load spikes hit all alike."""
+    sims = [Simulator(config) for _, _, config, _ in workloads]
+    times = [[] for _ in workloads]
+    for _ in range(repeat + 1):  # the first round is a warm-up
+        for sim, (_, _, _, events), spent in zip(sims, workloads, times):
+            sim.reset()
+            t0 = time.process_time()
+            sim.run(events)
+            spent.append(time.process_time() - t0)
+    return [(min(t[1:]), float(np.median(t[1:]))) for t in times]
 
 
 def main() -> None:
@@ -140,15 +151,12 @@ def main() -> None:
         footprint = 1 << 16  # neurons cycled through: about the reference lenet's weights and states
         before = measure_bound(bound, footprint) if bound else {}
         rows = []
-        for name, what, config, events in workloads:
-            sim = Simulator(config)
-            best, median, result = time_runs(sim, events, args.repeat)
-            sim.reset()
-            ops = synaptic_ops(config, events, sim.run(events, monitor="all"))
-            rows.append((name, what, len(events), result.spike_counts, best, median, ops))
+        for (name, what, config, events), (best, median) in zip(workloads, time_runs(workloads, args.repeat)):
+            result = Simulator(config).run(events, monitor="all")
+            rows.append((name, what, len(events), result.spike_counts, best, median, synaptic_ops(config, events, result)))
         after = measure_bound(bound, footprint) if bound else {}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average {load:.1f} "
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, load average {load:.1f} "
           f"(shared: compare ratios), Python {platform.python_version()}; all figures on one core, CPU time")  # fmt: skip
     print(f"kernel: {'compiled (C extension)' if COMPILED else 'plain Python + numpy: ' + FALLBACK_REASON}")
     best_bound = 0.0

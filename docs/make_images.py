@@ -9,7 +9,6 @@ test). Rendering is deterministic, so running this again without changes rewrite
 """
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,11 +26,19 @@ def commands(out: Path, run: Path):
 
 
 def main(out: Path) -> None:
+    """Run each command as `dynapspec ...` would, in this one process (matplotlib is imported once)."""
+    import os
+
+    from dynapspec.cli.main import app
+
     out.mkdir(parents=True, exist_ok=True)
+    os.chdir(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         for args in commands(out.resolve(), Path(tmp) / "run.h5"):
             print("dynapspec", " ".join(args), flush=True)
-            subprocess.run([sys.executable, "-m", "dynapspec", *args], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            status = app(args, prog_name="dynapspec", standalone_mode=False)
+            if status:
+                raise SystemExit(status)
 
 
 if __name__ == "__main__":

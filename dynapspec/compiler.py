@@ -6,7 +6,7 @@ already compiled configuration document.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Tuple, Union
 
@@ -31,6 +31,11 @@ class CompileResult:
     config: Config
     warnings: Tuple[Diagnostic, ...]
 
+    def __repr__(self) -> str:
+        from .display import short_repr
+
+        return short_repr(self)
+
 
 def compile_spec(source: Union[str, Path, Spec], target: Optional[str] = None) -> CompileResult:
     """Compile a spec file (or a loaded Spec) for its target, or for ``target`` if given."""
@@ -43,8 +48,9 @@ def compile_spec(source: Union[str, Path, Spec], target: Optional[str] = None) -
     network, lower_warnings = lower(spec, profile.target)
     network, quant_warnings = quantize(network)
     placement = place(network, profile)
-    config = emit(spec, network, placement, profile)
-    return CompileResult(spec, network, placement, config, template_warning(spec) + lower_warnings + quant_warnings)
+    warnings = template_warning(spec) + lower_warnings + quant_warnings
+    config = replace(emit(spec, network, placement, profile), warnings=warnings)
+    return CompileResult(spec, network, placement, config, warnings)
 
 
 def load_network(path: Union[str, Path]) -> Config:

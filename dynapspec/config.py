@@ -20,7 +20,7 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from . import limits
-from .errors import SpecError, Location
+from .errors import Diagnostic, SpecError, Location
 
 FORMAT = "dynapspec-config"
 FORMAT_VERSION = 1
@@ -195,6 +195,15 @@ class Header:
 class Config:
     header: Header
     chip: ChipConfig
+    # what compiling it warned about (``dynapspec.compile`` fills it in); not part of the document
+    warnings: Tuple[Diagnostic, ...] = field(default=(), compare=False, repr=False)
+
+    def __repr__(self) -> str:
+        """One line: the network, its target and where each layer runs (``to_json()`` has it all)."""
+        h = self.header
+        cores = ", ".join(f"{r.name}: core {r.core}" for r in h.layers)
+        return f"Config({h.name!r} for {h.target}, {h.input.kind} input {'x'.join(map(str, h.input.shape))}, {{{cores}}}, " \
+               f"{len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''})"
 
     # -- lookups used by run-time consumers
     def layer(self, name: str) -> LayerRecord:

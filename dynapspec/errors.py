@@ -138,6 +138,22 @@ CODES = {
 }
 
 
+def explanations() -> dict:
+    """code -> {severity, trigger, example, fix}, from ``data/diagnostics.yaml`` (``dynapspec explain``)."""
+    global _EXPLANATIONS
+    if _EXPLANATIONS is None:
+        from importlib import resources
+
+        import yaml
+
+        text = resources.files(__package__).joinpath("data", "diagnostics.yaml").read_text(encoding="utf-8")
+        _EXPLANATIONS = yaml.safe_load(text)
+    return _EXPLANATIONS
+
+
+_EXPLANATIONS = None
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a problem is: file:line:column (1-based) when known, the JSON path, and the layer."""
@@ -227,6 +243,14 @@ class DynapspecError(Exception):
     @property
     def exit_status(self) -> int:
         return max(CODES[d.code][0] for d in self.diagnostics)
+
+
+class DynapspecWarning(UserWarning):
+    """A warning diagnostic, issued through Python's :mod:`warnings` by the Python API."""
+
+    def __init__(self, diagnostic: "Diagnostic | str"):
+        self.diagnostic = diagnostic if isinstance(diagnostic, Diagnostic) else None
+        super().__init__(diagnostic.render() if isinstance(diagnostic, Diagnostic) else diagnostic)
 
 
 class SpecError(DynapspecError):

@@ -300,6 +300,11 @@ def _valid_classes(readout: Optional[np.ndarray]) -> Optional[np.ndarray]:
     fields = decode_readout(readout["value"])
     return fields["cls"][fields["valid"] == 1]
 
+    def __repr__(self) -> str:
+        from .display import short_repr
+
+        return short_repr(self)
+
 
 def split_by_core(output: np.ndarray, names: Mapping[int, str]) -> Dict[str, np.ndarray]:
     """Per-layer SPIKE_DTYPE arrays from chip output; ``names`` maps core (13 = DVS) to a name."""
@@ -332,6 +337,11 @@ class EventFile:
     readout_pins: Optional[np.ndarray] = None  # PIN_DTYPE
     dropped: Optional[int] = None  # a board's dropped-event count (None: not a board run)
     raw_dvs: Optional[np.ndarray] = None  # DVS_DTYPE
+
+    def __repr__(self) -> str:
+        from .display import short_repr
+
+        return short_repr(self)
 
 
 def result_file(result: RunResult, network: str = "", input: Optional[np.ndarray] = None) -> EventFile:

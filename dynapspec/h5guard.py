@@ -68,10 +68,11 @@ def _h5py():
 
 
 def _size_text(n: int) -> str:
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+    """``1,400 bytes``, or ``1,610,612,736 bytes (1.5 GiB)``: exact, with a readable size when large."""
+    for unit, shift in (("GiB", 30), ("MiB", 20)):
         if n >= 1 << shift:
-            return f"{n / (1 << shift):.1f} {unit}"
-    return f"{n} bytes"
+            return f"{n:,} bytes ({n / (1 << shift):.1f} {unit})"
+    return f"{n:,} bytes"
 
 
 def shape_text(shape: Tuple[int, ...]) -> str:

@@ -50,7 +50,8 @@ _TABLE = (
           "once per layer"),
     # events
     Limit("events", 20_000_000, "events", "each event list in an event file (input, output, one layer)",
-          "about 0.3 GB as stored and 1 GB while checked; 20 s of a busy 128x128 sensor", "DYNAPSPEC_MAX_EVENTS"),
+          "20 s of a busy 128x128 sensor: 0.28 GB on disk, reading and checking it peaks at about 0.4 GB",
+          "DYNAPSPEC_MAX_EVENTS"),
     Limit("state_values", 1 << 24, "values", "one layer's neuron states (/states) in an event file",
           "no chip core holds more than 65536 neurons"),
     # NIR

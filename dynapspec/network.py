@@ -53,6 +53,11 @@ class ChipLayer:
     def is_exit(self) -> bool:
         return not self.routes
 
+    def __repr__(self) -> str:
+        from .display import short_repr
+
+        return short_repr(self)
+
 
 @dataclass(frozen=True)
 class SpikeInput:
@@ -83,3 +88,8 @@ class Network:
             if layer.name == name:
                 return layer
         raise KeyError(name)
+
+    def __repr__(self) -> str:
+        from .display import short_repr
+
+        return short_repr(self)

@@ -216,20 +216,27 @@ def rows(result) -> list:
 
 # ---------------------------------------------------------------- the two kernels
 
-KERNELS = ("python", "compiled")
+KERNELS = ("python", "compiled", "portable")  # compiled: with AVX2 where the CPU has it; portable: without
 
 
 @contextmanager
 def using_kernel(name: str):
-    """Run Simulators with the compiled kernel (skips the test where it was not built) or plain Python."""
-    if name == "compiled" and not sim_kernel.COMPILED:
+    """Run Simulators with plain Python, or the compiled kernel with or without its AVX2 update
+    (the compiled ones skip the test where the extension was not built)."""
+    if name != "python" and not sim_kernel.COMPILED:
         pytest.skip(f"no compiled kernel: {sim_kernel.FALLBACK_REASON}")
     saved = sim_kernel.run_events
-    sim_kernel.run_events = sim_kernel.compiled_run if name == "compiled" else sim_kernel.run
+    sim_kernel.run_events = sim_kernel.run if name == "python" else sim_kernel.compiled_run
+    if name == "portable":
+        from dynapspec.sim import _kernel
+
+        _kernel.select(False)
     try:
         yield name
     finally:
         sim_kernel.run_events = saved
+        if name == "portable":
+            _kernel.select(True)
 
 
 @pytest.fixture(params=KERNELS)

@@ -79,6 +79,7 @@ def test_failed_samples_are_listed_and_exit_1_after_the_rest_ran(tmp_path, netwo
     (["-o", "result.h5"], "the result file is JSON"),
     (["--workers", "0"], "--workers 0"),
     (["--chunk", "0"], "--chunk 0"),
+    (["--rule", "vote"], "choose one of count, first, readout"),
 ])
 def test_usage_errors_exit_2(tmp_path, network, args, message):
     data = tmp_path / "data.h5"

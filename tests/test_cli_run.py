@@ -31,10 +31,13 @@ def test_simulate_prints_summary_and_writes_file(tmp_path):
     out = tmp_path / "out.h5"
     code, stdout, stderr = run("simulate", NET, "--input", INPUT, "-o", out, "--monitor", "conv3,out", "--states")
     assert code == 0, stderr
-    assert "lenet on sim: 3877 events in (0-99 ms), 465 events out" in stdout
+    assert "lenet on the simulator: 3877 input events -> 465 output events" in stdout
+    assert "time: input spans 0-99 ms of chip time (99 ms); the run took " in stdout and " s wall clock" in stdout
     assert "spikes per layer: conv1 26057, conv2 2765, conv3 459, fc1 196, out 6" in stdout
     assert "monitored: conv3 459, out 6" in stdout
-    assert "out: most active feature 7 (2 of 6 spikes)" in stdout
+    assert ("out: feature 7: 2, feature 9: 2, feature 5: 1, feature 8: 1 (6 spikes); "
+            "most active: a tie, feature 7 and feature 9 with 2 spikes each") in stdout
+    assert "not saved" not in stdout
     content = read_event_file(out)
     assert content.network == "lenet" and len(content.input) == 3877
     assert sorted(content.layers) == ["conv3", "out"] and len(content.layers["out"]) == 6
@@ -49,15 +52,16 @@ def test_simulate_compiled_config_json(tmp_path):
     config = tmp_path / "lenet.json"
     config.write_text(dynapspec.compile(NET).to_json())
     code, stdout, _ = run("simulate", config, "-i", INPUT)
-    assert code == 0 and "3877 events in" in stdout and "monitored: out 6" in stdout
+    assert code == 0 and "3877 input events" in stdout and "monitored: out 6" in stdout
 
 
 def test_deploy_on_sim_is_simulate(no_board):
     code, stdout, stderr = run("deploy", NET, "--device", "sim", "--input", INPUT)
     assert code == 0, stderr
     simulated = run("simulate", NET, "--input", INPUT)[1]
-    assert stdout.splitlines()[1:] == simulated.splitlines()[1:]  # the first line ends with the wall time
-    assert "lenet on sim: 3877 events in" in stdout and "no board" not in stderr
+    assert [l for l in stdout.splitlines() if not l.startswith("time:")] == \
+        [l for l in simulated.splitlines() if not l.startswith("time:")]  # the wall time differs
+    assert "lenet on the simulator: 3877 input events" in stdout and "no board" not in stderr
 
 
 def test_deploy_without_board_falls_back_with_notice(no_board, monkeypatch):
@@ -66,7 +70,7 @@ def test_deploy_without_board_falls_back_with_notice(no_board, monkeypatch):
     assert code == 0, stderr
     assert stderr.splitlines() == ["note: running on the simulator (no free board for speck2fdevkit attached)"]
     sent = read_event_file(INPUT).input
-    assert f"lenet on sim: {int(np.sum(sent['t'] < 50_000))} events in" in stdout
+    assert f"lenet on the simulator: {int(np.sum(sent['t'] < 50_000))} input events" in stdout
 
 
 def test_deploy_uses_attached_board(monkeypatch):
@@ -87,7 +91,7 @@ def test_deploy_uses_attached_board(monkeypatch):
     assert calls == {"device": "speck2fdevkit:0", "events": 3877, "monitor": "all", "duration_s": 2.0, "live": False,
                      "states": True, "settle_s": None, "quiet_s": None, "slow_clock_hz": None, "keep_time": False,
                      "raw_dvs": False}
-    assert "lenet on speck2fdevkit:0: 3877 events in" in stdout and "out: no spikes" in stdout
+    assert "lenet on speck2fdevkit:0: 3877 input events" in stdout and "out: no spikes" in stdout
 
 
 @pytest.mark.parametrize(
@@ -206,6 +210,6 @@ def test_progress_bar_on_a_terminal(monkeypatch):
     monkeypatch.setattr(run_module, "is_tty", lambda: True)
     monkeypatch.setattr(run_module, "LONG_INPUT", 100)
     code, stdout, stderr = run("simulate", NET, "-i", INPUT)
-    assert code == 0 and "simulating" in stderr and "3877 events in" in stdout
+    assert code == 0 and "simulating" in stderr and "3877 input events" in stdout
     monkeypatch.setattr(run_module, "is_tty", lambda: False)
     assert "simulating" not in run("simulate", NET, "-i", INPUT)[2]

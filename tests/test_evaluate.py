@@ -1,5 +1,4 @@
 """dynapspec.evaluate: dataset formats, decision rules, the float model, metrics, backends."""
-import json
 
 import h5py
 import numpy as np
@@ -8,7 +7,7 @@ import pytest
 from specfactory import conv, dense, make_spec
 from dynapspec.errors import SpecError
 from dynapspec.evaluate import evaluate, open_dataset, write_dataset
-from dynapspec.evaluate.datasets import EventFolder, SampleFile
+from dynapspec.evaluate.datasets import EventFolder, SampleFile, SampleFileChunk
 from dynapspec.evaluate.decide import Classes, decide
 from dynapspec.evaluate.floatnet import FloatNetwork
 from dynapspec.evaluate.trace import Trace
@@ -392,3 +391,33 @@ def test_per_layer_quantizes_one_layer_at_a_time():
 
     assert any(line.startswith("  a ") and "100.00%" in line for line in summary_lines(result))
     assert set(to_dict(result)["one_layer_quantized"]) == {"a", "b"}
+
+
+def test_a_chunk_reference_carries_only_its_own_slice(tmp_path):
+    import pickle
+
+    empty = spike_events([], [], [], [])
+    write_dataset(tmp_path / "small.h5", [(empty, 0)] * 20)
+    write_dataset(tmp_path / "large.h5", [(empty, 0)] * 20000)
+    small, large = (pickle.dumps(SampleFile(tmp_path / name).chunk(2, 18)) for name in ("small.h5", "large.h5"))
+    assert abs(len(small) - len(large)) < 64  # the path's length, not the dataset's
+
+
+def test_dask_workers_can_read_a_shared_dataset_file_themselves(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    rng = np.random.default_rng(2)
+    path = tmp_path / "data.h5"
+    write_dataset(path, [(random_events(rng, 40), k % 3) for k in range(20)])
+    spec = integer_spec(seed=1)
+    loaded = []
+    original = SampleFileChunk.load
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            SampleFileChunk.load = lambda self: loaded.append(self.start) or original(self)
+            try:
+                sent = evaluate(spec, path, client=client, chunk_size=4)
+                shared = evaluate(spec, path, client=client, chunk_size=4, shared_files=True)
+            finally:
+                SampleFileChunk.load = original
+    assert sorted(loaded) == [0, 0, 4, 4, 8, 8, 12, 12, 16, 16]  # read by the client, then by the workers
+    assert shared.samples == sent.samples == evaluate(spec, path, workers=1).samples

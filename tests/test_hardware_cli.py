@@ -97,7 +97,7 @@ def test_deploy_falls_back_to_the_simulator_with_one_line_without_samna(no_samna
     result = run("deploy", "examples/lenet/net.yaml", "-i", "examples/lenet/input.h5")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == ["note: running on the simulator (samna is not installed, so no board is used)"]
-    assert result.stdout.startswith("lenet on sim: 3877 events in")
+    assert result.stdout.startswith("lenet on the simulator: 3877 input events")
 
 
 def test_deploy_falls_back_to_the_simulator_with_one_line_when_no_board_fits(samna):

@@ -78,7 +78,7 @@ def test_one_polarity_into_one_channel_needs_no_option(tmp_path):
     write_event_file(tmp_path / "off.h5", EventFile(input=off))
     code, stdout, stderr = run("simulate", LENET, "-i", tmp_path / "off.h5")
     assert code == 0, stderr
-    assert f"{len(off)} events in" in stdout
+    assert f"{len(off)} input events" in stdout
 
 
 def test_tonic_npy_arrays(tmp_path):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import simnet
-from dynapspec.events import CHIP_SPIKE_DTYPE, spike_events
+from dynapspec.events import CHIP_SPIKE_DTYPE, EventFile, read_event_file, spike_events, write_event_file
 from dynapspec.sim import Simulator, kernel
 from test_wheel import c_compiler
 
@@ -52,7 +52,9 @@ def test_cli_says_once_that_it_runs_the_slow_kernel_and_what_to_do(tmp_path):
         "import sys; sys.modules['dynapspec.sim._kernel'] = None\n"  # what an install without a compiler looks like
         "from dynapspec.cli.main import run; sys.argv[0] = 'dynapspec'; run()"
     )
-    args = ["simulate", "examples/lenet/net.yaml", "--input", "examples/lenet/input.h5"]
+    short = tmp_path / "short.h5"  # the plain-Python kernel takes a few seconds per thousand events
+    write_event_file(short, EventFile(network="lenet", input=read_event_file(ROOT / "examples/lenet/input.h5").input[:200]))
+    args = ["simulate", "examples/lenet/net.yaml", "--input", str(short)]
     ran = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert ran.returncode == 0, ran.stderr
     notes = [line for line in ran.stderr.splitlines() if "plain-Python kernel" in line]
@@ -116,3 +118,20 @@ def _with(table, core, **values):
     for column, value in values.items():
         changed[core, COLUMNS.index(column)] = value
     return changed
+
+
+@needs_compiled
+def test_the_avx2_update_is_chosen_where_the_cpu_has_it():
+    """Importing picks AVX2 when the CPU has it; the tests run the portable update too ("portable")."""
+    import platform
+
+    from dynapspec.sim import _kernel
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if platform.machine() != "x86_64" or not cpuinfo.exists() or " avx2" not in cpuinfo.read_text():
+        pytest.skip("not an x86-64 Linux machine with AVX2")
+    try:
+        assert _kernel.select(False) is False
+        assert _kernel.select(True) is True
+    finally:
+        _kernel.select(True)

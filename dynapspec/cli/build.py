@@ -9,8 +9,15 @@ import typer
 
 from .common import handles_errors, report
 
-SPEC_ARG = typer.Argument(..., help="The spec file (net.yaml).", show_default=False)
-SPECS_ARG = typer.Argument(..., help="One or more spec files (net.yaml).", show_default=False)
+SPEC_ARG = typer.Argument(..., help="The spec file (net.yaml).", show_default=False, metavar="SPEC")
+SPECS_ARG = typer.Argument(
+    ..., help="Spec files, directories (every spec below) or quoted glob patterns ('networks/**/*.yaml').",
+    show_default=False, metavar="SPEC...",
+)
+PRE_COMMIT_OPT = typer.Option(
+    False, "--pre-commit", help="Arguments are changed files (as pre-commit passes them): skip YAML that is not a spec; "
+    "a weight file or compiled config stands for the specs that use it."
+)
 TARGET_OPT = typer.Option(None, "--target", "-t", help="Compile for this board instead of the spec's `target`.")
 
 
@@ -41,8 +48,11 @@ def validate(
     specs: List[Path] = SPECS_ARG,
     target: Optional[str] = TARGET_OPT,
     fmt: str = typer.Option("text", "--format", help="text (one line per problem) or json."),
+    pre_commit: bool = PRE_COMMIT_OPT,
 ) -> None:
-    """Check specs and their weights against the chip: every check of compilation, nothing written.
+    """Check specs and their weights against the chip; write nothing.
+
+    Every check of compilation runs.
 
     Exit status 1 and one line per problem (file:line:col: error[code] path: message) when invalid.
 
@@ -50,13 +60,16 @@ def validate(
     Examples:
       dynapspec validate examples/lenet/net.yaml
       dynapspec validate net.yaml --target speck2edevkit --format json
-      dynapspec validate networks/*/net.yaml     # every problem of every file, then exit 1
+      dynapspec validate networks/               # every spec below: every problem of every file, then exit 1
+      dynapspec validate 'networks/**/*.yaml'    # a pattern, expanded by dynapspec (no shell needed)
     """
     from ..compiler import compile_spec
     from ..errors import DynapspecError
+    from .specfiles import expand
 
     if fmt not in ("text", "json"):
         raise typer.BadParameter("must be text or json", param_hint="--format")
+    specs = expand(specs, pre_commit)
     if fmt == "json":
         diagnostics, status = [], 0
         for spec in specs:
@@ -89,19 +102,27 @@ def compile_cmd(
         False, "--check", help="Write nothing; exit 1 and list the differences where an output file is not what its spec compiles to."
     ),
     target: Optional[str] = TARGET_OPT,
+    pre_commit: bool = PRE_COMMIT_OPT,
 ) -> None:
-    """Compile specs into configuration documents (deterministic JSON, written atomically).
+    """Compile specs into configuration documents (JSON).
+
+    The documents are deterministic and written atomically.
+
+    With --check, a spec whose configuration file does not exist fails too, so a network added
+    without its compiled configuration cannot pass.
 
     \b
     Examples:
       dynapspec compile examples/lenet/net.yaml
       dynapspec compile net.yaml -o build/lenet.json --target speck2edevkit
-      dynapspec compile --check networks/*/net.yaml   # in CI: are the committed configs up to date?
+      dynapspec compile --check networks/             # in CI: is every committed config up to date?
     """
     from ..compiler import compile_spec
     from ..errors import Location, SpecError
     from ..fileio import write_text
+    from .specfiles import expand
 
+    specs = expand(specs, pre_commit)
     if output is not None and len(specs) > 1:
         raise typer.BadParameter("give one spec with -o (several specs each write <spec>.config.json)", param_hint="--output")
     if check and str(output) == "-":

@@ -26,6 +26,7 @@ def evaluate(
     per_layer: bool = typer.Option(False, "--per-layer", help="Also the float model with one layer at a time quantized: each layer's quantization cost (implies --float)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Local worker processes [default: every core]."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on this Dask scheduler (tcp://host:8786) instead; needs dynapspec[cluster]."),
+    shared_files: bool = typer.Option(False, "--shared-files", help="With --scheduler: every worker sees DATASET at the same path and reads its own chunks [default: this process reads and sends the events]."),
     chunk: int = typer.Option(16, "--chunk", help="Samples per task."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write every figure and per-sample verdict to this JSON file."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on a terminal]."),
@@ -41,12 +42,15 @@ def evaluate(
     Examples:
       dynapspec evaluate examples/mnist/net.yaml examples/mnist/test.h5 --float
       dynapspec evaluate net.yaml recordings/ --labels labels.csv -o result.json --workers 8
-      dynapspec evaluate net.yaml test.h5 --scheduler tcp://10.0.0.5:8786
+      dynapspec evaluate net.yaml test.h5 --scheduler tcp://scheduler:8786 --shared-files
     """
     from ..evaluate import evaluate as run_evaluation
+    from ..evaluate.decide import RULES
     from ..evaluate.report import summary_lines, write_json
     from ..fileio import ensure_writable
 
+    if rule not in RULES:
+        _usage(f"--rule {rule!r}: choose one of {', '.join(RULES)}")
     if output is not None:
         if output.suffix.lower() != ".json":
             _usage(f"-o {output}: the result file is JSON; name it with a .json suffix")
@@ -58,7 +62,7 @@ def evaluate(
     bar = ProgressLine() if (is_tty() if progress is None else progress) else None
     result = run_evaluation(
         network, dataset, rule=rule, output=output_layer, float_model=float_model, per_layer=per_layer, workers=workers,
-        scheduler=scheduler, chunk_size=chunk, labels=labels, progress=bar,
+        scheduler=scheduler, chunk_size=chunk, labels=labels, shared_files=shared_files, progress=bar,
     )  # fmt: skip
     if bar is not None:
         bar.close()

@@ -19,27 +19,42 @@ def schema() -> None:
 
 @handles_errors
 def rules() -> None:
-    """List every diagnostic code with one sentence each.
+    """List every diagnostic code, error or warning.
+
+    One line each: the code, E (an error: the command fails) or W (a warning: reported, the
+    command goes on), and what it means. `dynapspec explain CODE` tells more.
 
     Example: dynapspec rules | grep pool
     """
-    from ..errors import CODES
+    from ..errors import CODES, explanations
 
     width = max(len(code) for code in CODES)
     for code in sorted(CODES):
-        typer.echo(f"{code:<{width}}  {CODES[code][1]}")
+        mark = "W" if explanations()[code]["severity"] == "warning" else "E"
+        typer.echo(f"{code:<{width}}  {mark}  {CODES[code][1]}")
 
 
 @handles_errors
-def explain(code: str = typer.Argument(..., help="A diagnostic code, e.g. kernel-range.")) -> None:
-    """Explain one diagnostic code.
+def explain(code: str = typer.Argument(..., help="A diagnostic code, e.g. kernel-range.", metavar="CODE", show_default=False)) -> None:
+    """Explain a diagnostic code: what triggers it, an example, the fix.
 
     Example: dynapspec explain bias-nonzero
     """
-    from ..errors import CODES
+    import difflib
+
+    from ..errors import CODES, explanations
 
     if code not in CODES:
-        typer.echo(f"unknown code {code!r}; `dynapspec rules` lists them", err=True)
+        close = difflib.get_close_matches(code, CODES, n=3)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        typer.echo(f"unknown code {code!r}; {hint}`dynapspec rules` lists them", err=True)
         raise typer.Exit(2)
     status, sentence = CODES[code]
-    typer.echo(f"{code}: {sentence}\n(exit status {status} when it is an error)")
+    entry = explanations()[code]
+    kind = "warning: reported, the command goes on" if entry["severity"] == "warning" else f"error: exit status {status}"
+    typer.echo(f"{code} ({kind})\n\n{sentence}\n")
+    for label in ("trigger", "example", "fix"):
+        lines = str(entry[label]).splitlines() or [""]
+        typer.echo(f"{label + ':':<9}{lines[0]}")
+        for line in lines[1:]:
+            typer.echo(" " * 9 + line)

@@ -56,5 +56,19 @@ app.command("plot")(plot.plot)
 app.command("report")(plot.report_cmd)
 
 
+
+class _Command(typer.core.TyperCommand):
+    """Usage lines as man pages write them (``SPEC...``), not typer's ``{SPEC...}`` for required arguments."""
+
+    def collect_usage_pieces(self, ctx):
+        pieces = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+
+for _info in app.registered_commands:
+    if _info.cls in (None, typer.core.TyperCommand):
+        _info.cls = _Command
+
+
 def run() -> None:
     app()

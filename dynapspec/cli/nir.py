@@ -17,17 +17,19 @@ class Reset(str, Enum):
 
 @handles_errors
 def import_cmd(
-    model: Path = typer.Argument(..., help="A NIR file (model.nir)."),
+    model: Path = typer.Argument(..., help="A NIR file (model.nir).", metavar="MODEL", show_default=False),
     output: Optional[Path] = typer.Option(
         None, "-o", "--output", help="The spec to write (default: <model>.yaml); its weights go beside it (.h5)."
     ),
-    target: str = typer.Option("speck2fdevkit", "--target", help="Target board written into the spec."),
+    target: str = typer.Option("speck2fdevkit", "--target", "-t", help="Target board written into the spec."),
     reset: Optional[Reset] = typer.Option(
         None, "--reset", help="Neuron reset for every layer. Default: zero, as NIR's IF resets to v_reset."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing spec or weight file."),
 ) -> None:
-    """Turn a NIR graph into an editable spec and weight file, then check them for the chip.
+    """Turn a NIR graph into a spec and a weight file.
+
+    Both are written for editing and checked for the chip; what does not fit yet is listed.
 
     \b
     Examples:
@@ -59,10 +61,12 @@ def import_cmd(
 
 @handles_errors
 def export_cmd(
-    spec: Path = typer.Argument(..., help="The spec file (net.yaml)."),
+    spec: Path = typer.Argument(..., help="The spec file (net.yaml).", metavar="SPEC", show_default=False),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="The NIR file to write (default: <spec>.nir)."),
 ) -> None:
-    """Write a spec as a NIR graph (Conv2d/Linear, IF, pooling, Flatten) for other frameworks.
+    """Write a spec as a NIR graph for other frameworks.
+
+    Nodes: Conv2d/Linear, IF, sum or average pooling, Flatten.
 
     \b
     Examples:

@@ -49,6 +49,7 @@ def show(network: Path = NETWORK_ARG, output: Path = PICTURE_OPT, target: Option
 
     A network that does not fit is drawn too: the layers that found no core are marked, with the
     compiler's reason; the picture is written and the command exits 1, as `compile` would.
+    Needs the plot extra, pip install 'dynapspec[plot]' (exit 3 without it).
 
     \b
     Examples:
@@ -76,6 +77,9 @@ def plot(
     max_points: int = typer.Option(50_000, "--max-points", min=1, help="Draw a layer's spikes one by one up to this many; bin above."),
 ) -> None:
     """Plot a run: the input's event rate; per monitored layer a raster and its rate; class counts of outputs.
+
+    Layers with more than --max-points spikes are drawn binned, and their panel says so. Needs
+    the plot extra, pip install 'dynapspec[plot]' (exit 3 without it).
 
     \b
     Examples:
@@ -108,7 +112,8 @@ def report_cmd(
     """Write a one-page, self-contained HTML report: layers, warnings, the chip map and, with --input, a run.
 
     A network that does not fit is reported with its placement errors (and not run); the report
-    is written and the command exits 1.
+    is written and the command exits 1. Needs the plot extra, pip install 'dynapspec[plot]' (exit
+    3 without it).
 
     \b
     Examples:

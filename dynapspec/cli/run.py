@@ -4,13 +4,15 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import typer
 
 from .common import handles_errors, is_tty
 
-NETWORK_ARG = typer.Argument(..., help="net.yaml (compiled on the fly) or a compiled config.json.", show_default=False)
+NETWORK_ARG = typer.Argument(
+    ..., help="net.yaml (compiled on the fly) or a compiled config.json.", show_default=False, metavar="NETWORK"
+)
 INPUT_HELP = "Events to play: a dynapspec event file (.h5, its /input), a tonic .npy array or an AEDAT4 recording (docs/events.md)."
 POLARITY_OPT = typer.Option(
     None, "--polarity", help="DVS events (x, y, t, p) into a spike input: channel (c = p), merge (all into channel 0), on or off "
@@ -27,19 +29,38 @@ LONG_INPUT = 200_000  # events; longer runs show a progress bar on a terminal
 @handles_errors
 def simulate(
     network: Path = NETWORK_ARG,
-    input: Path = typer.Option(..., "--input", "-i", help=INPUT_HELP, show_default=False),  # noqa: A002
+    input: List[Path] = typer.Option(  # noqa: A002
+        ..., "--input", "-i", show_default=False,
+        help=INPUT_HELP + " Repeat it, or give a directory, to simulate several files, one per core (then -o is a directory).",
+    ),  # fmt: skip
     output: Optional[Path] = OUTPUT_OPT,
     monitor: Optional[str] = MONITOR_OPT,
     states: bool = typer.Option(False, "--states", help=STATES_HELP),
     polarity: Optional[str] = POLARITY_OPT,
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Files simulated at a time [default: one per core]."),
 ) -> None:
-    """Run a network in the bit-accurate chip simulator and print a summary.
+    """Run a network on the bit-accurate chip simulator.
+
+    Prints what ran, what came out (spikes per layer, the most active output features) and how
+    to keep the result.
 
     \b
     Examples:
       dynapspec simulate examples/lenet/net.yaml --input examples/lenet/input.h5
       dynapspec simulate net.config.json -i events.h5 -o out.h5 --monitor conv1,out
+      dynapspec simulate net.yaml -i recordings/ -o results/   # every .h5 file, one per core
     """
+    from .many import input_files
+
+    inputs = input_files(input)
+    if len(inputs) > 1:
+        from .many import output_files, simulate_files
+
+        outputs = output_files(inputs, output)
+        config = _load(network)
+        _kernel_note()
+        return simulate_files(config, network, inputs, outputs, _monitor(monitor, config), states, jobs, polarity)
+    input = inputs[0]  # noqa: A001
     _check_output(output)
     config = _load(network)
     events = _read_input(input, config, polarity)
@@ -69,7 +90,9 @@ def deploy(
     selftest: bool = typer.Option(False, "--selftest", help="Run the first-board checklist on --device and print a report to paste into an issue."),
     polarity: Optional[str] = POLARITY_OPT,
 ) -> None:
-    """Deploy a network to a board, or to the simulator when none is attached.
+    """Run a network on a board, or on the simulator.
+
+    Without --device: the first free attached board of the network's target, else the simulator.
 
     On the simulator, --duration drops input events at or after it; the options marked "Board" do
     not apply there. On a board, --monitor also takes 'readout' for a readout network's ReadoutValue
@@ -248,11 +271,10 @@ def _find_board(config) -> Tuple[Optional[str], str]:
 
 
 def _simulate(config, events, monitor, states: bool, network: Path, input: Path):  # noqa: A002
-    from ..sim import COMPILED, FALLBACK_REASON, Simulator
+    from ..sim import Simulator
 
     sim = Simulator(config, str(network))
-    if not COMPILED:
-        typer.echo(f"note: the simulator runs its plain-Python kernel, hundreds of times slower: {FALLBACK_REASON}", err=True)
+    _kernel_note()
     if is_tty() and len(events) >= LONG_INPUT:
         with typer.progressbar(length=len(events), label="simulating", file=sys.stderr) as bar:
             last = [0]
@@ -266,50 +288,21 @@ def _simulate(config, events, monitor, states: bool, network: Path, input: Path)
     return sim.run(events, monitor=monitor, record_states=states, source=str(input))
 
 
+def _kernel_note() -> None:
+    """Say once why a simulation will be slow, when it will."""
+    from ..sim import COMPILED, FALLBACK_REASON
+
+    if not COMPILED:
+        typer.echo(f"note: the simulator runs its plain-Python kernel, hundreds of times slower: {FALLBACK_REASON}", err=True)
+
+
 def _finish(config, events, result, output: Optional[Path]) -> None:
     from ..events import result_file, write_event_file
 
-    for line in summary_lines(config, events, result):
+    from .outcome import run_lines
+
+    for line in run_lines(config, events, result, output):
         typer.echo(line)
     if output is not None:
         write_event_file(output, result_file(result, config.header.name, events))
         typer.echo(f"wrote {output}", err=True)
-
-
-def summary_lines(config, events, result):
-    """A few lines: events in and out, spikes per layer, the most active feature of each output layer."""
-    import numpy as np
-
-    span = ""
-    if events is not None and len(events):
-        span = f" ({int(events['t'][0]) / 1000:g}-{int(events['t'][-1]) / 1000:g} ms)"
-    n_in = result.input_count
-    lines = [
-        f"{config.header.name} on {result.device}: {n_in} events in{span}, {len(result.output)} events out, "
-        f"{result.duration_s:.3f} s"
-    ]
-    counts = ", ".join(f"{name} {count}" for name, count in result.spike_counts.items())
-    lines.append(f"spikes per layer: {counts or 'none counted'}")
-    if result.layers:
-        lines.append("monitored: " + ", ".join(f"{name} {len(spikes)}" for name, spikes in result.layers.items()))
-    exits = _exit_layers(config)
-    for name, spikes in result.layers.items():
-        if name not in exits:
-            continue
-        if len(spikes) == 0:
-            lines.append(f"{name}: no spikes")
-            continue
-        per_feature = np.bincount(spikes["c"].astype(np.int64))
-        best = int(np.argmax(per_feature))
-        lines.append(f"{name}: most active feature {best} ({int(per_feature[best])} of {len(spikes)} spikes)")
-    return lines
-
-
-def _exit_layers(config):
-    """Layers with no destination on another core: what the network outputs."""
-    cores = config.chip.cnn_layers
-    return {
-        record.name
-        for record in config.header.layers
-        if not any(d.enable and d.layer != 12 for d in cores[record.core].destinations)
-    }

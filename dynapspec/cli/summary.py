@@ -1,4 +1,4 @@
-"""`dynapspec summary`: the tables of :mod:`dynapspec.summary`, then the errors if any."""
+"""`dynapspec summary`: the tables of :mod:`dynapspec.overview`, then the errors if any."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +12,10 @@ from .common import handles_errors, report
 
 @handles_errors
 def summary(spec: Path = SPEC_ARG, target: Optional[str] = TARGET_OPT) -> None:
-    """Per-layer shapes, memory, cores, scales and thresholds, each core's use, and the edges.
+    """Show a network's shapes, memory, cores and edges.
+
+    Per layer: shapes, kernel, memory, core, the cores it fits, scale and thresholds; then each
+    core's use against its capacity, and every edge with its pooling and feature shift.
 
     A network that does not fit still gets the table for every layer that can be lowered, the
     failing ones marked, followed by the errors (exit status 1).
@@ -23,7 +26,7 @@ def summary(spec: Path = SPEC_ARG, target: Optional[str] = TARGET_OPT) -> None:
       dynapspec summary net.yaml --target speck2edevkit
     """
     from ..errors import SpecError
-    from ..summary import summarize
+    from ..overview import summarize
 
     result = summarize(spec, target)
     report(result.warnings)

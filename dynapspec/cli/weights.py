@@ -23,7 +23,9 @@ def weights(
     target: Optional[str] = TARGET_OPT,
     fmt: str = typer.Option("text", "--format", help="text (a table) or json."),
 ) -> None:
-    """List every weight dataset the spec needs: HDF5 path, shape, dtype and layout.
+    """List the weight datasets a spec needs; write a template.
+
+    Each dataset's HDF5 path, shape, dtype and layout (a dense layer's column order included).
 
     Shapes follow from the input and every layer before, so they are worked out from the spec
     alone; no weight file is needed. Where the spec's weight file exists, each dataset's status
@@ -74,7 +76,7 @@ def weights(
 
 
 def _print(spec, found, status) -> None:
-    from ..summary import table
+    from ..overview import table
 
     rows = [("dataset", "shape", "dtype", "layout") + (("status",) if status else ())]
     for need in found:

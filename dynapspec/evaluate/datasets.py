@@ -33,30 +33,38 @@ class Sample:
     name: str = ""  # where it came from ("test.h5#12", a file name); shown for failed samples
 
 
-@dataclass(frozen=True)
 class ChunkRef:
-    """Samples ``start``..``stop`` of a file-backed dataset, read where the chunk is run."""
+    """Samples ``start``.. of a file-backed dataset, read where the chunk is run.
 
-    dataset: "FileDataset"
+    It carries only its own slice of the dataset's index, so sending one to a worker costs the
+    same on a dataset of any size.
+    """
+
     start: int
-    stop: int
+
+    @property
+    def indices(self) -> range:
+        raise NotImplementedError
 
     def load(self) -> List[Sample]:
-        return self.dataset.read(self.start, self.stop)
+        raise NotImplementedError
 
 
 class FileDataset:
-    """A dataset whose samples a worker can read by index (picklable: it holds paths only)."""
+    """A dataset whose samples a worker can read by index: it hands out :class:`ChunkRef` s."""
 
     def __len__(self) -> int:
         raise NotImplementedError
 
-    def read(self, start: int, stop: int) -> List[Sample]:
+    def chunk(self, start: int, stop: int) -> ChunkRef:
         raise NotImplementedError
+
+    def read(self, start: int, stop: int) -> List[Sample]:
+        return self.chunk(start, stop).load()
 
     def refs(self, size: int) -> Iterator[ChunkRef]:
         for start in range(0, len(self), size):
-            yield ChunkRef(self, start, min(start + size, len(self)))
+            yield self.chunk(start, min(start + size, len(self)))
 
 
 class SampleFile(FileDataset):
@@ -79,17 +87,34 @@ class SampleFile(FileDataset):
     def __len__(self) -> int:
         return len(self.labels)
 
-    def read(self, start: int, stop: int) -> List[Sample]:
+    def chunk(self, start: int, stop: int) -> "SampleFileChunk":
+        return SampleFileChunk(start, self.path, self.kind, self.offsets[start:stop + 1].copy(), self.labels[start:stop].copy())
+
+
+@dataclass(frozen=True, eq=False)
+class SampleFileChunk(ChunkRef):
+    start: int
+    path: str
+    kind: str
+    offsets: np.ndarray  # this chunk's slice, one longer than labels
+    labels: np.ndarray
+
+    @property
+    def indices(self) -> range:
+        return range(self.start, self.start + len(self.labels))
+
+    def load(self) -> List[Sample]:
         import h5py
 
-        first, last = int(self.offsets[start]), int(self.offsets[stop])
+        first, last = int(self.offsets[0]), int(self.offsets[-1])
         with h5py.File(self.path, "r") as f:
             group = f["events"]
             columns = {name: group[name][first:last] for name in KINDS[self.kind]}
+        name = Path(self.path).name
         samples = []
-        for i in range(start, stop):
-            a, b = int(self.offsets[i]) - first, int(self.offsets[i + 1]) - first
-            samples.append(Sample(i, {n: c[a:b] for n, c in columns.items()}, int(self.labels[i]), f"{Path(self.path).name}#{i}"))
+        for k, i in enumerate(self.indices):
+            a, b = int(self.offsets[k]) - first, int(self.offsets[k + 1]) - first
+            samples.append(Sample(i, {n: c[a:b] for n, c in columns.items()}, int(self.labels[k]), f"{name}#{i}"))
         return samples
 
 
@@ -148,18 +173,33 @@ class EventFolder(FileDataset):
     def __len__(self) -> int:
         return len(self.files)
 
-    def read(self, start: int, stop: int) -> List[Sample]:
+    def chunk(self, start: int, stop: int) -> "EventFolderChunk":
+        return EventFolderChunk(start, str(self.folder), tuple(self.files[start:stop]), tuple(self.labels[start:stop]))
+
+
+@dataclass(frozen=True)
+class EventFolderChunk(ChunkRef):
+    start: int
+    folder: str
+    files: Tuple[str, ...]
+    labels: Tuple[int, ...]
+
+    @property
+    def indices(self) -> range:
+        return range(self.start, self.start + len(self.files))
+
+    def load(self) -> List[Sample]:
         from ..events import read_event_file
 
         samples = []
-        for i in range(start, stop):
-            path = self.folder / self.files[i]
+        for i, name, label in zip(self.indices, self.files, self.labels):
+            path = Path(self.folder) / name
             try:
                 content = read_event_file(path)
                 events = content.input if content.input is not None else Unreadable(f"{path}: the file has no /input events")
             except SpecError as exc:  # a bad file is this sample's failure, not the run's
                 events = Unreadable(str(exc))
-            samples.append(Sample(i, events, self.labels[i], self.files[i]))
+            samples.append(Sample(i, events, label, name))
         return samples
 
 

@@ -77,6 +77,7 @@ def evaluate(
     scheduler: Optional[str] = None,
     chunk_size: int = DEFAULT_CHUNK,
     labels: Optional[Union[str, Path]] = None,
+    shared_files: bool = False,
     progress: Optional[Callable[[int, Optional[int]], None]] = None,
 ) -> Evaluation:
     """Evaluate ``network`` (net.yaml, config.json, a loaded Spec or a Config) on ``dataset``.
@@ -86,8 +87,10 @@ def evaluate(
     ``dataset``: a ``dynapspec-dataset`` HDF5 file, a folder of event files with ``labels.csv``
     (or ``labels=``), or any iterable of ``(events, label)`` (a tonic dataset works as it is).
     ``workers``: local processes (default: every core); ``client``/``scheduler``: a Dask cluster
-    instead. ``progress(done, total)`` is called as chunks finish. Ctrl-C returns what finished,
-    marked ``partial``.
+    instead; there the calling process reads the dataset and sends the events, unless
+    ``shared_files`` says every worker sees the dataset's files at the same path (then workers read
+    their own chunks, as local workers always do). ``progress(done, total)`` is called as chunks
+    finish. Ctrl-C returns what finished, marked ``partial``.
     """
     if rule not in RULES:
         raise SpecError.single("eval-output", f"unknown decision rule {rule!r}; choose one of {', '.join(RULES)}")
@@ -97,7 +100,8 @@ def evaluate(
     data = open_dataset(dataset, labels)
     total = len(data) if has_length(data) else None
     owned, backend = _backend(job, client, scheduler, workers, total, chunk_size)
-    chunks = data.refs(chunk_size) if isinstance(data, FileDataset) and not isinstance(backend, runner.DaskCluster) else _loaded(data, chunk_size)
+    by_reference = isinstance(data, FileDataset) and (shared_files or not isinstance(backend, runner.DaskCluster))
+    chunks = data.refs(chunk_size) if by_reference else _loaded(data, chunk_size)
     done = [0]
 
     def advance(count: int) -> None:

@@ -59,7 +59,7 @@ def run_chunk(job: Job, chunk: Chunk) -> List[SampleResult]:
 def chunk_indices(chunk: Chunk) -> Tuple[Tuple[int, str], ...]:
     """(index, name) of every sample of a chunk, to report them if the whole chunk is lost."""
     if isinstance(chunk, ChunkRef):
-        return tuple((i, f"sample {i}") for i in range(chunk.start, chunk.stop))
+        return tuple((i, f"sample {i}") for i in chunk.indices)
     return tuple((s.index, s.name) for s in chunk)
 
 

@@ -20,6 +20,7 @@ GAP_X, GAP_Y = 0.75, 0.55
 SIDE_W = 2.3  # input / DVS box and readout box
 MARGIN, TITLE_H = 0.3, 0.75
 PROBLEM_WRAP = 170  # characters per line of a placement error
+LABEL_AT = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8)  # where on an edge its label may stand, best first
 CURVES = (0.2, -0.2, 0.35, -0.35, 0.5, -0.5, 0.7, -0.7)  # bends tried in turn: first to miss every box, else every used core
 
 INK, MUTED, FREE, PLACED, BAR, OVER, EDGE = "#222222", "#8a8a8a", "#efefef", "#eaf2fb", "#4c88c4", "#c83737", "#555555"
@@ -236,31 +237,33 @@ class _Drawing:
                                 connectionstyle=f"arc3,rad={rad}", color=EDGE, linewidth=1.1, shrinkA=2, shrinkB=2,
                                 zorder=3)
         self.ax.add_patch(arrow)
-        if label:
-            # the curve's midpoint (see _crosses)
-            mx = (x1 + x2) / 2 + rad * (y2 - y1) / 2
-            my = (y1 + y2) / 2 - rad * (x2 - x1) / 2
-            self._text(mx, my, label, fontsize=7, ha="center", va="center", zorder=4,
+        if label:  # on the curve, as near its middle as a point outside every box is
+            boxes = list(self.boxes.values()) + self.free
+            x, y = next((p for p in (_on_curve((x1, y1), (x2, y2), rad, s) for s in LABEL_AT)
+                         if not any(_inside(box, p) for box in boxes)), _on_curve((x1, y1), (x2, y2), rad, 0.5))
+            self._text(x, y, label, fontsize=7, ha="center", va="center", zorder=4,
                        bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor=EDGE, linewidth=0.5))
 
 
-def _crosses(patch, a, b, rad: float) -> bool:
-    """Whether matplotlib's arc3 curve from ``a`` to ``b`` passes through ``patch`` (sampled).
-
-    The curve is a quadratic Bezier whose control point is the chord's midpoint moved by ``rad``
-    times the chord turned a quarter clockwise.
-    """
+def _on_curve(a, b, rad: float, s: float) -> Tuple[float, float]:
+    """The point at ``s`` (0..1) of matplotlib's arc3 curve from ``a`` to ``b``: a quadratic Bezier
+    whose control point is the chord's midpoint moved by ``rad`` times the chord turned a quarter
+    clockwise."""
     (x1, y1), (x2, y2) = a, b
     cx, cy = (x1 + x2) / 2 + rad * (y2 - y1), (y1 + y2) / 2 - rad * (x2 - x1)
-    left, bottom = patch.get_x() - 0.05, patch.get_y() - 0.05
-    right, top = left + patch.get_width() + 0.1, bottom + patch.get_height() + 0.1
-    for i in range(1, 20):
-        s = i / 20
-        x = (1 - s) ** 2 * x1 + 2 * (1 - s) * s * cx + s ** 2 * x2
-        y = (1 - s) ** 2 * y1 + 2 * (1 - s) * s * cy + s ** 2 * y2
-        if left <= x <= right and bottom <= y <= top:
-            return True
-    return False
+    return ((1 - s) ** 2 * x1 + 2 * (1 - s) * s * cx + s ** 2 * x2,
+            (1 - s) ** 2 * y1 + 2 * (1 - s) * s * cy + s ** 2 * y2)
+
+
+def _inside(patch, point, margin: float = 0.05) -> bool:
+    x, y = point
+    left, bottom = patch.get_x() - margin, patch.get_y() - margin
+    return left <= x <= left + patch.get_width() + 2 * margin and bottom <= y <= bottom + patch.get_height() + 2 * margin
+
+
+def _crosses(patch, a, b, rad: float) -> bool:
+    """Whether the curve from ``a`` to ``b`` passes through ``patch`` (sampled at 19 points)."""
+    return any(_inside(patch, _on_curve(a, b, rad, i / 20)) for i in range(1, 20))
 
 
 def _centre(patch) -> Tuple[float, float]:

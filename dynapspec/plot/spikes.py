@@ -19,7 +19,7 @@ from . import style
 MAX_POINTS = 50_000  # spikes per layer drawn one by one; more are binned
 TIME_BINS = 100  # at most this many bins on the time axis
 CHUNK = 1 << 20  # spikes counted per step
-TOP_CLASSES = 10  # an output layer with more features shows its most active ones
+TOP_CLASSES = 16  # an output layer with more features shows its most active ones
 MS = 1000.0  # microseconds per millisecond
 WIDTH, LEFT, RIGHT, TOP, BOTTOM, TITLE_GAP = 10.0, 0.85, 0.25, 0.3, 0.5, 0.32  # figure layout, inches
 
@@ -173,7 +173,7 @@ def _input_rate(ax, events: np.ndarray, bins: Bins) -> None:
         counts = binned(events["t"], events["p"], 2, bins)
         ax.stairs(_per_ms(counts[:, 1], bins), bins.edges_ms, label="ON", color="#c0504d")
         ax.stairs(_per_ms(counts[:, 0], bins), bins.edges_ms, label="OFF", color="#4f81bd")
-        ax.legend(loc="upper right", fontsize=7, frameon=False)
+        ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=2, fontsize=7, frameon=False)  # on the title's line
     else:
         ax.stairs(_per_ms(binned(events["t"], None, 1, bins)[:, 0], bins), bins.edges_ms, color="#444444")
     ax.set_title(f"input: {len(events):,} events", loc="left")
@@ -181,6 +181,8 @@ def _input_rate(ax, events: np.ndarray, bins: Bins) -> None:
 
 
 def _raster(ax, name: str, spikes: np.ndarray, bins: Bins, max_points: int, features: int) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     _label(ax, "raster", name)
     n = len(spikes)
     if n <= max_points:
@@ -196,6 +198,7 @@ def _raster(ax, name: str, spikes: np.ndarray, bins: Bins, max_points: int, feat
     ax.set_title(f"{name}: {n:,} spikes{how}", loc="left")
     ax.set_ylabel("polarity" if name == DVS_NAME else "feature")
     ax.set_ylim(-0.5, features - 0.5)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if not n:
         ax.text(0.5, 0.5, "no spikes", transform=ax.transAxes, ha="center", va="center", color="#8a8a8a")
 
@@ -208,6 +211,8 @@ def _rate(ax, name: str, spikes: np.ndarray, bins: Bins) -> None:
 
 def _classes(ax, name: str, spikes: np.ndarray, bins: Bins, features: int) -> None:
     """Cumulative spikes per class (feature) over time; the title names the winner."""
+    from matplotlib.ticker import MaxNLocator
+
     _label(ax, "classes", name)
     cumulative = np.cumsum(binned(spikes["t"], spikes["c"], features, bins), axis=0) if features else np.zeros((bins.count, 0))
     totals = cumulative[-1] if features else np.zeros(0, dtype=np.int64)
@@ -220,8 +225,9 @@ def _classes(ax, name: str, spikes: np.ndarray, bins: Bins, features: int) -> No
         title += f"; the {TOP_CLASSES} most active shown"
     ax.set_title(title, loc="left")
     ax.set_ylabel("spikes so far")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if len(shown):
-        ax.legend(loc="upper left", fontsize=6.5, frameon=False, ncol=min(len(shown), 8))
+        ax.legend(loc="upper left", fontsize=6.5, frameon=False, ncol=8)
 
 
 def _readout(ax, pins: np.ndarray) -> None:

@@ -23,6 +23,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(_MSC_VER) && !defined(__clang__)
+#define restrict __restrict
+#endif
+
 /* Columns of the per-core table, in layout.COLUMNS order (checked when the module is loaded). */
 enum { C_IN, W_IN, H_IN, F, OW, OH, K, PX, PY, SX, SY, TH_HIGH, TH_LOW, KEEP, KILLABLE,
        W_OFFSET, V_OFFSET, TO0, POOL0, SHIFT0, TO1, POOL1, SHIFT1, NCOL };
@@ -442,10 +446,28 @@ done:
     return result;
 }
 
+/* select(avx2): the AVX2 update where the CPU has it (what importing chooses), or the portable
+ * one; the tests run both. Returns whether AVX2 is in use. */
+static PyObject *kernel_select(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    int avx2 = PyObject_IsTrue(arg);
+    if (avx2 < 0)
+        return NULL;
+    update_fast = update_rows;
+#ifdef HAVE_AVX2_PATH
+    __builtin_cpu_init();
+    if (avx2 && __builtin_cpu_supports("avx2"))
+        update_fast = update_rows_avx2;
+#endif
+    return PyBool_FromLong(update_fast != update_rows);
+}
+
 static PyMethodDef methods[] = {
     {"run", kernel_run, METH_VARARGS,
      "run(table, weights, w_alive, v_alive, v, monitored, counts, targets, watch_input, c, x, y, t, out): "
      "kernel.run, compiled"},
+    {"select", kernel_select, METH_O, "select(avx2: bool) -> bool: the AVX2 or the portable neuron update"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -453,12 +475,8 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel", "The simul
 
 PyMODINIT_FUNC PyInit__kernel(void)
 {
-#ifdef HAVE_AVX2_PATH
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2"))
-        update_fast = update_rows_avx2;
-#endif
     PyObject *m = PyModule_Create(&module), *names = PyTuple_New(NCOL);
+    Py_XDECREF(kernel_select(NULL, Py_True)); /* AVX2 where the CPU has it */
     for (int i = 0; names && i < NCOL; i++)
         PyTuple_SET_ITEM(names, i, PyUnicode_FromString(COLUMN_NAMES[i]));
     /* what kernel.py checks before using this module */

@@ -108,6 +108,11 @@ class LayerSpec:
     weight_sha256: str
     path: str  # JSON path, e.g. "layers[2]"
 
+    def __repr__(self) -> str:
+        from ..display import short_repr
+
+        return short_repr(self)
+
 
 @dataclass(frozen=True)
 class ExternalInput:
@@ -164,3 +169,8 @@ class Spec:
             if layer.name == name:
                 return layer
         raise KeyError(name)
+
+    def __repr__(self) -> str:
+        from ..display import short_repr
+
+        return short_repr(self)

@@ -16,7 +16,6 @@ Keys that exist only to be refused (``bias``) are never offered as allowed keys 
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -24,6 +23,7 @@ from importlib import resources
 from typing import Any, Iterable, List, Mapping, Optional
 
 from ..errors import Diagnostic, error
+from ..suggest import Suggester
 from .model import Locator
 from .yamlload import child_path
 
@@ -56,6 +56,7 @@ def _validator():
     return Draft7Validator(schema())
 
 
+_SHOWN_CHARS = 80  # characters of a user's string a message shows
 _PATH_TOKEN = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
 
 
@@ -127,15 +128,17 @@ def _describe(value, quoted: bool = False, short: bool = False) -> str:
     """How a value reads to the user: ``the string "5"`` (or ``"5"``), ``a list``, ``17``.
 
     Strings are shown as JSON strings, so a newline or tab inside reads as ``\\n`` and a message
-    stays on one line; ``short`` cuts a string of more than 40 characters to its first 32.
+    stays on one line; ``short`` cuts a string of more than 40 characters to its first 32, and any
+    string is cut at ``_SHOWN_CHARS`` (a 3 MiB value must not make a 3 MiB message).
     """
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        text = json.dumps(value[:32] if short and len(value) > 40 else value, ensure_ascii=False)
-        text = text[:-1] + '..."' if short and len(value) > 40 else text
+        cut = 32 if short and len(value) > 40 else _SHOWN_CHARS if len(value) > _SHOWN_CHARS else None
+        text = json.dumps(value[:cut], ensure_ascii=False)
+        text = text[:-1] + '..."' if cut is not None else text
         return text if quoted else f"the string {text}"
     if isinstance(value, (int, float)):
         return f"{value:g}" if isinstance(value, float) else str(value)
@@ -195,7 +198,7 @@ def _closest(found: str, options: List[str]) -> List[str]:
     started = [o for o in options if o.lower().startswith(found.lower())] if found else []
     if started:
         return started if len(started) <= 3 else []  # more: the list of what is allowed follows anyway
-    return difflib.get_close_matches(found, options, n=1)
+    return Suggester(options).closest(found)
 
 
 def _refused(subschema) -> bool:
@@ -238,8 +241,13 @@ def _message(err, path: str) -> str:
         return f"{label} {_describe(err.instance, quoted=True, short=True)} has {len(err.instance)} characters; at most {err.validator_value} are allowed"
     if v in ("pattern", "not", "minLength"):
         shown = _describe(err.instance, quoted=True) if err.instance != "" else "an empty string"
-        return f"{label} {shown} is not allowed{_allowed(err) or '; ' + err.message}"
-    return err.message
+        return f"{label} {shown} is not allowed{_allowed(err) or '; ' + _clip(err.message)}"
+    return _clip(err.message)
+
+
+def _clip(text: str) -> str:
+    """jsonschema's own message, which quotes the whole value, cut to a readable length."""
+    return text if len(text) <= 4 * _SHOWN_CHARS else text[: 4 * _SHOWN_CHARS] + "..."
 
 
 def _code(err) -> str:
@@ -271,16 +279,18 @@ class _Converter:
         elif err.validator == "additionalProperties":
             properties = err.schema.get("properties", {})
             known = [key for key, sub in properties.items() if not _refused(sub)]
+            suggester = Suggester(known)
             for key in err.instance:
                 if key in properties or key.startswith("x-"):
                     continue
-                close = difflib.get_close_matches(key, known, n=1)
+                close = suggester.closest(key)
                 hint = f"did you mean `{close[0]}`? " if close else ""
                 key_path = child_path(path, key)
+                shown = json.dumps(key[:_SHOWN_CHARS], ensure_ascii=False)[1:-1] + ("..." if len(key) > _SHOWN_CHARS else "")
                 self.emit(
                     "spec-unknown-key",
                     key_path,
-                    f"unknown key `{key}`; {hint}allowed here: {', '.join(known)} (and extension keys starting with x-)",
+                    f"unknown key `{shown}`; {hint}allowed here: {', '.join(known)} (and extension keys starting with x-)",
                 )
         else:
             self.emit(_code(err), path, _message(err, path))
@@ -288,7 +298,7 @@ class _Converter:
     def _choice(self, err, path: str) -> None:
         custom = err.schema.get("x-message")
         if not err.context:  # several branches matched
-            self.emit(_code(err), path, custom or err.message)
+            self.emit(_code(err), path, custom or _clip(err.message))
             return
         branches = {}
         for sub in err.context:

@@ -178,6 +178,11 @@ def _ambiguity(tag: str, text: str, is_key: bool, label: str, expects: Optional[
     return None
 
 
+def _clip(text: str, width: int = 80) -> str:
+    """A user's key or tag in a message: at most ``width`` characters."""
+    return text if len(text) <= width else text[:width] + "..."
+
+
 def _numeric(tag: str, text: str) -> bool:
     """Whether a plain scalar is (or in one YAML version reads as) a number."""
     return tag in (_T + "int", _T + "float") or tag == _T + "str" and bool(
@@ -263,7 +268,7 @@ class _Composer:
             if first is not None:
                 self.report(
                     "yaml-duplicate-key",
-                    f"key `{key}` appears twice in this mapping (first on line {first}); "
+                    f"key `{_clip(key)}` appears twice in this mapping (first on line {first}); "
                     "YAML readers would silently keep only the last one: remove one of them",
                     top.key_mark,
                     path,
@@ -314,7 +319,7 @@ class _Composer:
     def _tag_error(self, event, path: str) -> None:
         self.report(
             "yaml-tag",
-            f"the tag `{event.tag.replace(_T, '!!')}` is not accepted: a spec holds plain data only (mappings, lists, strings, numbers, booleans); remove the tag",
+            f"the tag `{_clip(event.tag.replace(_T, '!!'))}` is not accepted: a spec holds plain data only (mappings, lists, strings, numbers, booleans); remove the tag",
             event.start_mark,
             path,
         )

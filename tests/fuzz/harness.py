@@ -1,0 +1,109 @@
+"""The fuzzers' invariant, timeout, memory bound and hypothesis profiles.
+
+Invariant: a reader given any input either succeeds or raises dynapspec's own error
+(:class:`~dynapspec.errors.DynapspecError`) whose every diagnostic is located (names a file),
+registered and one line. Nothing else: no other exception, no hang (each example runs under an
+alarm), no memory blow-up (the process's peak resident memory may not grow by more than
+``MEMORY_GROWTH``; the long run also sets an address-space limit, so a huge allocation fails).
+
+Profiles (``DYNAPSPEC_FUZZ=<name>``): ``ci`` (default: derandomized, a few seconds per target, part
+of the normal test command), ``long`` (random, thousands of examples per batch; what
+``tests/fuzz/run.py`` uses for timed local runs).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, Phase, settings
+
+from dynapspec.errors import CODES, DynapspecError
+
+EXAMPLE_TIMEOUT_S = int(os.environ.get("DYNAPSPEC_FUZZ_TIMEOUT", "20"))
+MEMORY_GROWTH = 1 << 30  # bytes of peak resident memory one example may add
+
+settings.register_profile(
+    "dynapspec-ci", max_examples=int(os.environ.get("DYNAPSPEC_FUZZ_EXAMPLES", "25")), derandomize=True, deadline=None,
+    database=None, print_blob=True, phases=(Phase.explicit, Phase.generate),
+    suppress_health_check=list(HealthCheck),
+)
+settings.register_profile(
+    "dynapspec-long", max_examples=int(os.environ.get("DYNAPSPEC_FUZZ_EXAMPLES", "2000")), derandomize=False, deadline=None,
+    print_blob=True, suppress_health_check=list(HealthCheck),
+)
+PROFILE = settings.get_profile("dynapspec-" + os.environ.get("DYNAPSPEC_FUZZ", "ci"))
+
+
+class Hang(Exception):
+    """An example ran longer than EXAMPLE_TIMEOUT_S."""
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+
+
+@contextlib.contextmanager
+def bounded(seconds: int = EXAMPLE_TIMEOUT_S):
+    """Run the block under an alarm and check that it did not grow the process's peak memory much."""
+    def expired(signum, frame):
+        raise Hang(f"the example ran longer than {seconds} s")
+
+    before = _peak_rss()
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    grown = _peak_rss() - before
+    assert grown <= MEMORY_GROWTH, f"peak memory grew by {grown >> 20} MiB in one example"
+    _count()
+
+
+def check_error(error: DynapspecError) -> None:
+    """The error is dynapspec's own, located, registered and one line per problem."""
+    assert error.diagnostics
+    for diag in error.diagnostics:
+        assert diag.code in CODES
+        assert diag.location.file, f"not located: {diag.render()}"
+        assert "\n" not in diag.render(), f"not one line: {diag.render()!r}"
+
+
+def holds(call):
+    """Call ``call()``; return its result, or None after checking a DynapspecError it raised."""
+    with bounded():
+        try:
+            result = call()
+        except DynapspecError as error:
+            check_error(error)
+            _record(",".join(sorted({d.code for d in error.diagnostics})) + "\t" + error.diagnostics[0].message[:60])
+            return None
+    _record("ok")
+    return result
+
+
+def _record(outcome: str) -> None:
+    """Tally outcomes (``ok`` or the codes raised) when DYNAPSPEC_FUZZ_STATS names a file: what the fuzzer reaches."""
+    path = os.environ.get("DYNAPSPEC_FUZZ_STATS")
+    if path:
+        with open(path, "a") as stats:
+            stats.write(outcome + "\n")
+
+
+@contextlib.contextmanager
+def workdir():
+    with tempfile.TemporaryDirectory(prefix="dynapspec-fuzz-") as directory:
+        yield Path(directory)
+
+
+def _count() -> None:
+    """Count examples for the long run's report (tests/fuzz/run.py sets the file)."""
+    path = os.environ.get("DYNAPSPEC_FUZZ_COUNTER")
+    if path:
+        with open(path, "a") as counter:
+            counter.write(".")
