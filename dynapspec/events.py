@@ -305,11 +305,6 @@ def _valid_classes(readout: Optional[np.ndarray]) -> Optional[np.ndarray]:
     fields = decode_readout(readout["value"])
     return fields["cls"][fields["valid"] == 1]
 
-    def __repr__(self) -> str:
-        from .display import short_repr
-
-        return short_repr(self)
-
 
 def split_by_core(output: np.ndarray, names: Mapping[int, str]) -> Dict[str, np.ndarray]:
     """Per-layer SPIKE_DTYPE arrays from chip output; ``names`` maps core (13 = DVS) to a name."""

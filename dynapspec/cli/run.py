@@ -95,7 +95,8 @@ def deploy(
     Without --device: the first free attached board of the network's target, else the simulator.
 
     On the simulator, --duration drops input events at or after it; the options marked "Board" do
-    not apply there.
+    not apply there. On a board, --monitor also takes 'readout' for a readout network's ReadoutValue
+    events (docs/hardware.md).
 
     \b
     Examples:
