@@ -78,7 +78,6 @@ CODES = {
     "weights-not-integer": (EXIT_INVALID, "With `quantize: false`, weights must be integers within int8."),
     "bias-nonzero": (EXIT_INVALID, "A non-zero bias: the chip would run it as a clock-driven leak, not a bias; remove it or retrain without biases."),
     # quantization
-    "quant-clipped": (EXIT_INVALID, "Quantization clipped values to the chip's integer range."),
     "quant-zero-weights": (EXIT_INVALID, "Many non-zero weights rounded to zero."),
     "quant-all-zero": (EXIT_INVALID, "All of a layer's weights rounded to zero: the layer would never fire."),
     "quant-threshold": (EXIT_INVALID, "A threshold collapsed or left its range after quantization."),

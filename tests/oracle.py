@@ -36,7 +36,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from dynapspec.spec.model import Conv, Dense, DvsInput, ExternalInput, Spec
+from dynapspec.spec.model import Conv, Dense, DvsInput, Spec
 
 INPUT = "input"
 STATE_MIN, STATE_MAX = -(2**15), 2**15 - 1
@@ -299,3 +299,48 @@ class Oracle:
         wide = np.zeros(((v.shape[0] - 1) * READOUT_CLASS_STRIDE + 1,) + v.shape[1:], dtype=np.int64)
         wide[::READOUT_CLASS_STRIDE] = v
         return wide
+
+
+# -- the comparison ----------------------------------------------------------------------------------
+
+def assert_matches_oracle(spec: Spec, events):
+    """Compile ``spec``, run ``events`` on the simulator, and compare everything with the oracle:
+    shapes, scales and thresholds in the header, pool-remainder warnings, every spike in emission
+    order (all layers monitored), spike counts, final states, and what is monitored by default.
+    Returns the compile result and the oracle's rows (t, layer, f, x, y)."""
+    from dynapspec.compiler import compile_spec
+    from dynapspec.sim import Simulator
+
+    result = compile_spec(spec)
+    oracle = Oracle(spec)
+    header = result.config.header
+    for record in header.layers:
+        layer = oracle.layers[record.name]
+        F, OH, OW = layer.out_shape
+        if layer.readout:
+            F = (F - 1) * READOUT_CLASS_STRIDE + 1
+        assert (record.name, record.input_shape) == (record.name, layer.in_shape), "input shape (C, H, W)"
+        assert (record.name, record.output_shape) == (record.name, (F, OH, OW)), "output shape (F, OH, OW)"
+        assert abs(record.scale - layer.scale) <= 1e-12 * layer.scale, f"{record.name}: scale"
+        assert (record.threshold_high, record.threshold_low) == (layer.high, layer.low), f"{record.name}: thresholds"
+    remainders = sorted(w.message.split(":")[0] for w in result.warnings if w.code == "pool-remainder")
+    assert remainders == sorted(f"{s} -> {t}" for s, t in oracle.remainders), "pool-remainder warnings"
+
+    rows, counts, states = oracle.run(events)
+    names = {record.core: record.name for record in header.layers}
+    names[13] = "dvs"  # the DVS layer's spikes are reported as core 13 (docs/simulator.md)
+    sim = Simulator(result.config)
+    got = sim.run(events, monitor="all", record_states=True)
+    out = got.output
+    got_rows = [(int(t), names[int(core)], int(c), int(x), int(y))
+                for t, core, c, x, y in zip(out["t"], out["core"], out["c"], out["x"], out["y"])]
+    assert got_rows == rows, "every spike, in emission order"
+    assert got.spike_counts == counts
+    for name, v in states.items():  # the simulator reports samna's [f][x][y]
+        np.testing.assert_array_equal(got.states[name].transpose(0, 2, 1), v, err_msg=f"{name}: final states")
+    sim.reset()
+    default = sim.run(events)  # what the chip sends the host: monitored layers only
+    watched = oracle.monitored()
+    assert [(int(t), names[int(core)]) for t, core in zip(default.output["t"], default.output["core"])] == \
+        [(t, name) for t, name, *_ in rows if name in watched], "monitored layers"
+    return result, rows
