@@ -12,10 +12,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Tuple
 
-# Exit statuses (DESIGN.md): 0 ok, 1 invalid input, 2 usage, 3 device or I/O failure.
+# Exit statuses: 0 ok, 1 invalid input, 2 usage, 3 device or I/O failure, 70 internal error (a bug in
+# dynapspec; 70 is EX_SOFTWARE of BSD sysexits.h, "an internal software error has been detected").
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_DEVICE = 3
+EXIT_INTERNAL = 70
+EXIT_STATUSES = "0 ok, 1 invalid input, 2 command-line usage, 3 device or I/O failure, 70 internal error (a bug in dynapspec)"
 
 # code -> (exit status when it is an error, one sentence for `dynapspec rules`)
 CODES = {

@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 
 import typer
 
-from ..errors import EXIT_DEVICE, Diagnostic, DynapspecError
+from ..errors import EXIT_INTERNAL, Diagnostic, DynapspecError
 
 
 def report(diagnostics: Iterable[Diagnostic]) -> None:
@@ -42,7 +42,7 @@ def handles_errors(func: Callable) -> Callable:
                 "This is a bug in dynapspec; rerun with DYNAPSPEC_DEBUG=1 for a traceback and report it.",
                 err=True,
             )
-            raise typer.Exit(EXIT_DEVICE)
+            raise typer.Exit(EXIT_INTERNAL)
 
     return wrapper
 

@@ -23,11 +23,12 @@ def rules() -> None:
 
     Example: dynapspec rules | grep pool
     """
-    from ..errors import CODES
+    from ..errors import CODES, EXIT_STATUSES
 
     width = max(len(code) for code in CODES)
     for code in sorted(CODES):
         typer.echo(f"{code:<{width}}  {CODES[code][1]}")
+    typer.echo(f"\nExit status: {EXIT_STATUSES}.")
 
 
 @handles_errors
