@@ -255,35 +255,35 @@ class Oracle:
             self._deliver(target, c + self.input_shifts[target], y, x)
 
     def _deliver(self, name: str, c: int, y: int, x: int) -> None:
-        """One spike (c, y, x) arriving at layer ``name``: update, then follow each new spike."""
+        """One spike (c, y, x) arriving at layer ``name``: update, then follow each new spike.
+
+        One event touches each neuron at most once, so its updates are done together; spikes are
+        then followed in the chip's order: oy, then ox, then f (U23)."""
         layer = self.layers[name]
         C, H, W = layer.in_shape
         if not (c < C and y < H and x < W):
             return  # pooled or shifted past the receiver's input (U04)
         F, OH, OW = layer.out_shape
-        fired = []
-        for oy in range(OH):
-            for ox in range(OW):
-                if isinstance(layer.op, Conv):
-                    op = layer.op
-                    i, j = y + op.padding.y - oy * op.stride.y, x + op.padding.x - ox * op.stride.x
-                    if not (0 <= i < op.kernel and 0 <= j < op.kernel):
-                        continue
-                    w = layer.weight[:, c, i, j]
-                else:
-                    w = layer.weight[:, self._column(layer.op, C, H, W, c, y, x)]
-                for f in range(F):
-                    if self.kill_zero and w[f] == 0:
-                        continue
-                    v = min(STATE_MAX, max(STATE_MIN, int(layer.v[f, oy, ox]) + int(w[f])))
-                    spike = v >= layer.high
-                    if spike:
-                        v = 0 if layer.reset_zero else v - layer.high
-                    layer.v[f, oy, ox] = max(v, layer.low)
-                    if spike:
-                        fired.append((f, oy, ox))
-        for f, oy, ox in fired:
-            self._spike(layer, f, oy, ox)
+        if isinstance(layer.op, Conv):
+            op = layer.op
+            i = y + op.padding.y - np.arange(OH) * op.stride.y  # kernel row for each oy
+            j = x + op.padding.x - np.arange(OW) * op.stride.x  # kernel column for each ox
+            oy, ox = np.nonzero(((i >= 0) & (i < op.kernel))[:, None] & ((j >= 0) & (j < op.kernel))[None, :])
+            w = layer.weight[:, c, i[oy], j[ox]]  # (F, positions); nonzero() lists oy, then ox, ascending
+        else:
+            oy, ox = np.zeros(1, dtype=int), np.zeros(1, dtype=int)
+            w = layer.weight[:, [self._column(layer.op, C, H, W, c, y, x)]]
+        before = layer.v[:, oy, ox]
+        v = np.clip(before + w, STATE_MIN, STATE_MAX)
+        spike = v >= layer.high
+        v = np.where(spike, 0 if layer.reset_zero else v - layer.high, v)
+        v = np.maximum(v, layer.low)
+        if self.kill_zero:  # a killed (zero) weight is no update at all
+            spike &= w != 0
+            v = np.where(w != 0, v, before)
+        layer.v[:, oy, ox] = v
+        for p, f in zip(*np.nonzero(spike.T)):  # by position, then feature
+            self._spike(layer, int(f), int(oy[p]), int(ox[p]))
 
     def _spike(self, layer: Layer, f: int, oy: int, ox: int) -> None:
         self.counts[layer.name] += 1

@@ -1,7 +1,9 @@
 """`dynapspec simulate` and `dynapspec deploy`: summaries, output files, engine choice, exit statuses."""
 from __future__ import annotations
 
+import functools
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +15,12 @@ import dynapspec.hardware
 from dynapspec.cli.main import app
 from dynapspec.events import EventFile, RunResult, dvs_events, read_event_file, spike_events, write_event_file
 
+from oracle import Oracle
+
 LENET = Path(__file__).resolve().parent.parent / "examples" / "lenet"
 NET, INPUT = LENET / "net.yaml", LENET / "input.h5"
 GESTURE = LENET.parent / "dvs_gesture" / "net.yaml"
+SENT = 3877  # events in examples/lenet/input.h5 (its generator's figure in docs/simulator.md)
 
 
 def run(*args):
@@ -28,18 +33,33 @@ def no_board(monkeypatch):
     monkeypatch.setattr(dynapspec.hardware, "find_board", lambda config: None)
 
 
+@functools.lru_cache(maxsize=None)
+def lenet_by_oracle():
+    """What examples/lenet does on input.h5 according to the spec-level oracle (tests/oracle.py),
+    which reads only the spec: (input events, spikes (t, layer, f, x, y), spikes per layer)."""
+    events = read_event_file(INPUT).input
+    rows, counts, _ = Oracle(dynapspec.load_spec(NET)).run(events)
+    return events, rows, counts
+
+
 def test_simulate_prints_summary_and_writes_file(tmp_path):
+    events, rows, counts = lenet_by_oracle()
+    assert counts["out"] > 0, "the example's output layer spikes"
     out = tmp_path / "out.h5"
     code, stdout, stderr = run("simulate", NET, "--input", INPUT, "-o", out, "--monitor", "conv3,out", "--states")
     assert code == 0, stderr
-    assert "lenet on sim: 3877 events in (0-99 ms), 465 events out" in stdout
-    assert "spikes per layer: conv1 26057, conv2 2765, conv3 459, fc1 196, out 6" in stdout
-    assert "monitored: conv3 459, out 6" in stdout
-    assert "out: most active feature 7 (2 of 6 spikes)" in stdout
+    span = f"({events['t'][0] / 1000:g}-{events['t'][-1] / 1000:g} ms)"
+    assert f"lenet on sim: {len(events)} events in {span}, {counts['conv3'] + counts['out']} events out" in stdout
+    assert "spikes per layer: " + ", ".join(f"{name} {counts[name]}" for name in counts) in stdout
+    assert f"monitored: conv3 {counts['conv3']}, out {counts['out']}" in stdout
+    per_feature = Counter(f for _, name, f, _, _ in rows if name == "out")
+    top = max(per_feature.values())
+    best = min(f for f, n in per_feature.items() if n == top)  # a tie goes to the lowest feature
+    assert f"out: most active feature {best} ({top} of {counts['out']} spikes)" in stdout
     content = read_event_file(out)
-    assert content.network == "lenet" and len(content.input) == 3877
-    assert sorted(content.layers) == ["conv3", "out"] and len(content.layers["out"]) == 6
-    assert content.states["conv1"].shape == (20, 24, 24)
+    assert content.network == "lenet" and len(content.input) == len(events)
+    assert sorted(content.layers) == ["conv3", "out"] and len(content.layers["out"]) == counts["out"]
+    assert content.states["conv1"].shape == (20, 24, 24)  # [f][x][y] of a 5x5 conv on 28x28
     # the output file carries its input: playing it again reproduces the run
     again = tmp_path / "again.h5"
     assert run("simulate", NET, "-i", out, "-o", again, "--monitor", "conv3,out")[0] == 0
@@ -50,7 +70,8 @@ def test_simulate_compiled_config_json(tmp_path):
     config = tmp_path / "lenet.json"
     config.write_text(dynapspec.compile(NET).to_json())
     code, stdout, _ = run("simulate", config, "-i", INPUT)
-    assert code == 0 and "3877 events in" in stdout and "monitored: out 6" in stdout
+    events, _, counts = lenet_by_oracle()
+    assert code == 0 and f"{len(events)} events in" in stdout and f"monitored: out {counts['out']}" in stdout
 
 
 def test_deploy_on_sim_is_simulate(no_board):
@@ -58,7 +79,7 @@ def test_deploy_on_sim_is_simulate(no_board):
     assert code == 0, stderr
     simulated = run("simulate", NET, "--input", INPUT)[1]
     assert stdout.splitlines()[1:] == simulated.splitlines()[1:]  # the first line ends with the wall time
-    assert "lenet on sim: 3877 events in" in stdout and "no board" not in stderr
+    assert f"lenet on sim: {SENT} events in" in stdout and "no board" not in stderr
 
 
 def test_deploy_without_board_falls_back_with_notice(no_board, monkeypatch):
@@ -84,9 +105,9 @@ def test_deploy_uses_attached_board(monkeypatch):
     monkeypatch.setattr(dynapspec.hardware, "deploy", fake_deploy)
     code, stdout, stderr = run("deploy", NET, "-i", INPUT, "--monitor", "all", "--duration", "2s", "--states")
     assert code == 0, stderr
-    assert calls == {"device": "speck2fdevkit:0", "events": 3877, "monitor": "all", "duration_s": 2.0, "live": False,
+    assert calls == {"device": "speck2fdevkit:0", "events": SENT, "monitor": "all", "duration_s": 2.0, "live": False,
                      "states": True}
-    assert "lenet on speck2fdevkit:0: 3877 events in" in stdout and "out: no spikes" in stdout
+    assert f"lenet on speck2fdevkit:0: {SENT} events in" in stdout and "out: no spikes" in stdout
 
 
 @pytest.mark.parametrize(
@@ -207,6 +228,6 @@ def test_progress_bar_on_a_terminal(monkeypatch):
     monkeypatch.setattr(run_module, "is_tty", lambda: True)
     monkeypatch.setattr(run_module, "LONG_INPUT", 100)
     code, stdout, stderr = run("simulate", NET, "-i", INPUT)
-    assert code == 0 and "simulating" in stderr and "3877 events in" in stdout
+    assert code == 0 and "simulating" in stderr and f"{SENT} events in" in stdout
     monkeypatch.setattr(run_module, "is_tty", lambda: False)
     assert "simulating" not in run("simulate", NET, "-i", INPUT)[2]

@@ -88,7 +88,8 @@ def test_the_readout_cannot_read_a_layer_that_sends_on():
     found, diagnostics = codes(with_readout(spec, "a"))
     assert found == [("readout-config", None)]
     assert "a has 3 features on 1x1 and sends to other layers" in diagnostics[0].message
-    compile_spec(with_readout(spec, "b"))  # the exit layer is fine
+    widened = compile_spec(with_readout(spec, "b")).config.header.layers[1]  # the exit layer is fine
+    assert (widened.name, widened.output_shape) == ("b", (9, 1, 1))  # 3 classes at features 0, 4, 8
 
 
 @pytest.mark.parametrize("features, size, words", [(16, 1, "a has 16 features on 1x1"), (3, 2, "a has 3 features on 2x2")])

@@ -75,7 +75,8 @@ def test_files_written_by_reference_writer_import(tmp_path):
     assert spec.layer("c").edges[0].pool == (specmod.model.PoolStep(2, "avg"),)
     assert spec.layer("c").neuron.threshold == 2.0 and spec.layer("c").neuron.reset == "zero"
     np.testing.assert_array_equal(spec.layer("fc").weight, graph.nodes["fc"].weight)
-    compile_spec(spec)
+    shapes = [(r.input_shape, r.output_shape) for r in compile_spec(spec).config.header.layers]
+    assert shapes == [((2, 16, 16), (4, 16, 16)), ((4, 8, 8), (10, 1, 1))]  # as the graph above says
 
 
 # -- the exporter read back by the nir package, against the spec-level oracle -----------------------
