@@ -1,27 +1,40 @@
-"""Simulator throughput on the lenet example with its fixed seeded input (issue 4).
+"""Simulator throughput against the single-core bound of its update loop, measured in the same run.
 
-Prints input events per second and synaptic operations per second on one CPU core, and the ratio
-to the reference toolchain's 43,000 input events/s (its time-stepped simulation of the same network
-and input). Target: >= 430,000 events/s. Figures only, no assertions.
+For each workload: input events per second, synaptic updates per second and the spike rate it ran
+at, on one CPU core, best of --repeat runs (CPU time, so other processes on a shared machine count
+less). The bound is ``update_bound.c``: the same updates (saturate, threshold, reset, floor) with
+no events and no routing, compiled here with ``cc -O3 -march=native``; it is measured before and
+after the workloads and the better figure kept. Target (issue 9, goal 2): bound / simulator <= 3.
+
+Workloads: the reference LeNet (benchmarks/reference_lenet, two input densities), a wide network
+(benchmarks/wide: three 64-feature 3x3 convs, seeded weights and input) and examples/lenet (random
+weights, an easy workload). Figures only, no assertions.
 
     python benchmarks/bench_sim.py [--repeat 20]
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
+import platform
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 import dynapspec
-from dynapspec.events import read_event_file
-from dynapspec.sim import COMPILED, Simulator
+from dynapspec.events import raster_to_events, read_event_file
+from dynapspec.sim import COMPILED, FALLBACK_REASON, Simulator
 
-ROOT = Path(__file__).resolve().parent.parent
-REFERENCE_EVENTS_PER_S = 43_000
-TARGET_EVENTS_PER_S = 430_000
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RUN_LENGTHS = (16, 100, 256, 1000)  # neurons per contiguous run in the bound
 
 
 def synaptic_ops(config, events, monitored) -> int:
@@ -57,36 +70,110 @@ def synaptic_ops(config, events, monitored) -> int:
     return total
 
 
+def wide_network(tmp: Path):
+    """benchmarks/wide/net.yaml with seeded weights, and a seeded input: 2x32x32, 50 steps, p = 0.05."""
+    import h5py
+
+    shutil.copy(HERE / "wide" / "net.yaml", tmp / "net.yaml")
+    rng = np.random.default_rng(9)
+    shapes = {"conv1": (64, 2, 3, 3), "conv2": (64, 64, 3, 3), "conv3": (64, 64, 3, 3), "out": (10, 64 * 4 * 4)}
+    with h5py.File(tmp / "net.h5", "w") as f:
+        for name, shape in shapes.items():
+            f[f"{name}/weight"] = (rng.normal(0.0, 1.0, shape) / np.sqrt(np.prod(shape[1:]))).astype(np.float32)
+    raster = (np.random.default_rng(4).random((50, 2, 32, 32)) < 0.05).astype(np.int32)
+    return dynapspec.compile(tmp / "net.yaml"), raster_to_events(raster, 1000)
+
+
+def load_bound(tmp: Path):
+    """update_bound.c compiled for this CPU, or None (and why) without a C compiler."""
+    cc = os.environ.get("CC") or (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if not shutil.which(cc):
+        return None, f"no C compiler ({cc})"
+    lib = tmp / "update_bound.so"
+    built = subprocess.run([cc, "-O3", "-march=native", "-shared", "-fPIC", str(HERE / "update_bound.c"), "-o", str(lib)],
+                           capture_output=True, text=True)  # fmt: skip
+    if built.returncode:
+        return None, built.stderr.strip()
+    bound = ctypes.CDLL(str(lib)).bound
+    bound.restype = ctypes.c_double
+    bound.argtypes = [ctypes.c_int, ctypes.c_long, ctypes.c_long, ctypes.c_long]
+    return bound, ""
+
+
+def measure_bound(bound, footprint: int) -> dict:
+    """Updates/s per (form, run length), each the best of 3 runs of 2e8 updates."""
+    return {
+        (form, length): max(bound(form, length, 200_000_000, footprint) for _ in range(3))
+        for form in (0, 1)
+        for length in RUN_LENGTHS
+    }
+
+
+def time_runs(sim, events, repeat: int):
+    sim.run(events)
+    times = []
+    for _ in range(repeat):
+        sim.reset()
+        t0 = time.process_time()
+        result = sim.run(events)
+        times.append(time.process_time() - t0)
+    return min(times), float(np.median(times)), result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=20, help="timed runs; the best is reported")
+    parser.add_argument("--repeat", type=int, default=20, help="timed runs per workload; the best is reported")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
-    config = dynapspec.compile(ROOT / "examples/lenet/net.yaml")
-    events = read_event_file(ROOT / "examples/lenet/input.h5").input
-    sim = Simulator(config)
-    t0 = time.perf_counter()
-    result = sim.run(events)  # compiles (or loads the cached kernel)
-    first = time.perf_counter() - t0
-    times = []
-    for _ in range(args.repeat):
-        sim.reset()
-        t0 = time.perf_counter()
-        result = sim.run(events)
-        times.append(time.perf_counter() - t0)
-    best, median = min(times), float(np.median(times))
-    sim.reset()
-    ops = synaptic_ops(config, events, sim.run(events, monitor="all"))
-    rate = len(events) / best
-    print(f"lenet, {len(events)} input events (examples/lenet/input.h5), kernel {'compiled (numba)' if COMPILED else 'plain Python + numpy'}")
-    print(f"spikes per layer: {dict(result.spike_counts)}")
-    print(f"first run (incl. compile/cache load): {first * 1e3:.1f} ms")
-    print(f"run time: best {best * 1e3:.2f} ms, median {median * 1e3:.2f} ms over {args.repeat} runs, on one core")
-    print(f"input events/s:   {rate:,.0f}  (median {len(events) / median:,.0f})")
-    print(f"synaptic ops/s:   {ops / best:,.0f}  ({ops:,} updates per run)")
-    print(f"vs reference {REFERENCE_EVENTS_PER_S:,} ev/s: {rate / REFERENCE_EVENTS_PER_S:.1f}x  (target >= 10x)")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        lenet = dynapspec.compile(HERE / "reference_lenet" / "net.yaml")
+        workloads = [
+            ("reference_lenet", "input_p05.h5 (p = 0.05)", lenet, read_event_file(HERE / "reference_lenet" / "input_p05.h5").input),
+            ("reference_lenet", "input_p30.h5 (p = 0.30)", lenet, read_event_file(HERE / "reference_lenet" / "input_p30.h5").input),
+            ("wide (64-feature convs)", "seeded, p = 0.05", *wide_network(tmp)),
+            ("examples/lenet (easy)", "input.h5 (p = 0.05)", dynapspec.compile(ROOT / "examples/lenet/net.yaml"),
+             read_event_file(ROOT / "examples/lenet/input.h5").input),
+        ]  # fmt: skip
+        bound, why = load_bound(tmp)
+        footprint = 1 << 16  # neurons cycled through: about the reference lenet's weights and states
+        before = measure_bound(bound, footprint) if bound else {}
+        rows = []
+        for name, what, config, events in workloads:
+            sim = Simulator(config)
+            best, median, result = time_runs(sim, events, args.repeat)
+            sim.reset()
+            ops = synaptic_ops(config, events, sim.run(events, monitor="all"))
+            rows.append((name, what, len(events), result.spike_counts, best, median, ops))
+        after = measure_bound(bound, footprint) if bound else {}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average {load:.1f} "
+          f"(shared: compare ratios), Python {platform.python_version()}; all figures on one core, CPU time")  # fmt: skip
+    print(f"kernel: {'compiled (C extension)' if COMPILED else 'plain Python + numpy: ' + FALLBACK_REASON}")
+    best_bound = 0.0
+    if bound:
+        merged = {key: max(before[key], after[key]) for key in before}
+        for form, label in ((0, "portable C (the kernel's code)"), (1, "AVX2 intrinsics")):
+            figures = ", ".join(f"{length}: {merged[form, length] / 1e9:.2f}" for length in RUN_LENGTHS)
+            print(f"bound, {label}, G updates/s by run length: {figures}" if merged[form, RUN_LENGTHS[0]] else
+                  f"bound, {label}: not available on this CPU")  # fmt: skip
+        best_bound = max(v for (form, length), v in merged.items() if length >= 100)
+        print(f"single-core bound (best at runs >= 100 neurons): {best_bound / 1e9:.2f} G updates/s")
+    else:
+        print(f"single-core bound: not measured ({why})")
+    print()
+    print(f"{'network':24} {'input':24} {'events':>7} {'spikes/ev':>9} {'best ms':>8} {'input ev/s':>11} "
+          f"{'G upd/s':>8} {'upd/ev':>7} {'bound/sim':>9}")  # fmt: skip
+    for name, what, n, counts, best, median, ops in rows:
+        spikes = sum(counts.values())
+        ratio = f"{best_bound / (ops / best):.1f}x" if best_bound else "-"
+        print(f"{name:24} {what:24} {n:7,} {spikes / n:9.1f} {best * 1e3:8.2f} {n / best:11,.0f} "
+              f"{ops / best / 1e9:8.2f} {ops / n:7,.0f} {ratio:>9}")  # fmt: skip
+    print()
+    for name, what, n, counts, *_ in rows:
+        print(f"spikes per layer, {name}, {what}: {dict(counts)}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional, Tuple, Union
 
 from . import chips
-from .config import Config
+from .config import Config, read_config
 from .emit import emit
 from .errors import Diagnostic, Location, SpecError
 from .lower import lower
@@ -20,6 +20,7 @@ from .place import Placement, place
 from .quantize import quantize
 from .spec import load
 from .spec.model import Spec
+from .weightfile import template_warning
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,12 @@ def compile_spec(source: Union[str, Path, Spec], target: Optional[str] = None) -
     network, quant_warnings = quantize(network)
     placement = place(network, profile)
     config = emit(spec, network, placement, profile)
-    return CompileResult(spec, network, placement, config, lower_warnings + quant_warnings)
+    return CompileResult(spec, network, placement, config, template_warning(spec) + lower_warnings + quant_warnings)
 
 
 def load_network(path: Union[str, Path]) -> Config:
     """A compiled configuration (``*.json``) as is, or a spec compiled on the fly."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SpecError.single("file-not-found", f"cannot read {path}: {exc.strerror}", Location(str(path))) from None
-        return Config.from_json(text, str(path))
+        return read_config(path)
     return compile_spec(path).config

@@ -19,6 +19,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
+from . import limits
 from .errors import SpecError, Location
 
 FORMAT = "dynapspec-config"
@@ -219,7 +220,9 @@ class Config:
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise SpecError.single("config-format", f"not JSON: {exc}", Location(source)) from None
+            raise SpecError.single("config-format", f"not JSON: {' '.join(str(exc).split())[:200]}", Location(source)) from None
+        except RecursionError:
+            raise SpecError.single("config-format", "not a configuration document: the JSON nests far too deeply", Location(source)) from None
         return cls.from_dict(data, source)
 
     @classmethod
@@ -234,9 +237,29 @@ class Config:
                 Location(source),
             )
         try:
-            return cls(_from_doc(Header, header), _from_doc(ChipConfig, data["chip"]))
+            config = cls(_from_doc(Header, header), _from_doc(ChipConfig, data["chip"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise SpecError.single("config-format", f"malformed document: {exc}", Location(source)) from None
+            text = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            raise SpecError.single("config-format", f"malformed document: {str(text)[:300]}", Location(source)) from None
+        _check_chip(config, source)
+        return config
+
+
+def read_config(path) -> Config:
+    """A compiled configuration document from a file (checked as an input file, size-limited)."""
+    from .fileio import printable, read_input
+
+    source = printable(path)
+    cap = limits.get("config_bytes")
+    raw, size = read_input(path, "configuration file", cap)
+    if len(raw) > cap:
+        raise SpecError.single("input-too-large", f"the file is {size} bytes; a configuration document is at most {cap}",
+                               Location(source))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError.single("config-format", f"not UTF-8 text (byte {exc.start})", Location(source)) from None
+    return Config.from_json(text, source)
 
 
 # ---------------------------------------------------------------- generic (de)serialisation
@@ -285,7 +308,7 @@ def _from_doc(cls, data):
         kwargs[f.name] = _convert(hints[f.name], data[f.name], f.name)
     unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
     if unknown:
-        raise ValueError(f"unknown keys in {cls.__name__}: {sorted(unknown)}")
+        raise ValueError(f"unknown keys in {cls.__name__}: {limits.listing(sorted(map(str, unknown)))}")
     return cls(**kwargs)
 
 
@@ -296,23 +319,22 @@ def _convert(hint, value, name):
         inner = [a for a in args if a is not type(None)][0]
         return None if value is None else _convert(inner, value, name)
     if hint is np.ndarray:
-        array = np.array(value, dtype=np.int64)
-        if array.size == 0:
-            array = array.reshape((0,) * _ARRAY_NDIM[name])
-        if array.ndim != _ARRAY_NDIM[name]:
-            raise ValueError(f"{name} must have {_ARRAY_NDIM[name]} dimensions")
-        return array
+        return _int_array(value, name)
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise TypeError(f"{name}: expected an object")
         return _from_doc(hint, value)
     if origin in (tuple, typing.Tuple):
+        if not isinstance(value, list):
+            raise TypeError(f"{name}: expected a list")
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_convert(args[0], v, name) for v in value)
         if len(args) != len(value):
             raise ValueError(f"{name}: expected {len(args)} items")
         return tuple(_convert(a, v, name) for a, v in zip(args, value))
     if origin in (dict, typing.Dict):
+        if not isinstance(value, dict):
+            raise TypeError(f"{name}: expected an object")
         return {str(k): _convert(args[1], v, name) for k, v in sorted(value.items())}
     if hint is bool:
         if not isinstance(value, bool):
@@ -321,16 +343,84 @@ def _convert(hint, value, name):
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"{name}: expected an integer")
+        if not -(1 << 63) <= value < 1 << 63:
+            raise ValueError(f"{name}: the integer is outside int64")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"{name}: expected a number")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(f"{name}: the number is too large") from None
     if hint is str:
         if not isinstance(value, str):
             raise TypeError(f"{name}: expected a string")
         return value
     return value
+
+
+def _int_array(value, name: str) -> np.ndarray:
+    """A JSON nested list of integers as an int64 array of the field's number of dimensions."""
+    ndim = _ARRAY_NDIM[name]
+    try:
+        array = np.array(value)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        raise ValueError(f"{name} must be a {ndim}-D array of integers (a nested list of equal lengths)") from None
+    if array.size == 0:
+        return np.zeros((0,) * ndim, dtype=np.int64)
+    if array.dtype.kind not in "iub" or array.ndim != ndim:
+        what = f"{array.ndim}-D" if array.dtype.kind in "iub" else "not integers within int64"
+        raise ValueError(f"{name} must be a {ndim}-D array of integers within int64, found {what}")
+    return array.astype(np.int64)
+
+
+def _check_chip(config: "Config", source: str) -> None:
+    """Refuse what the chip's profile rules out before anything is sized from the document.
+
+    The simulator and the board adapter allocate neuron states and weights from a core's
+    dimensions; a hand-edited document could otherwise ask for a 2^31-entry state array. A
+    compiled document always passes: it was placed within these bounds.
+    """
+    from . import chips
+    from .memory import layer_memory
+
+    def fail(message: str, path: str) -> None:
+        raise SpecError.single("config-format", message, Location(source, path=path))
+
+    if config.header.target not in chips.targets():
+        fail(f"unknown target {config.header.target[:40]!r}; known: {', '.join(chips.targets())}", "header.target")
+    profile = chips.profile(config.header.target)
+    chip = profile.limits
+    cores = config.chip.cnn_layers
+    if len(cores) != len(profile.cores):
+        fail(f"{len(cores)} cores; {profile.chip} has {len(profile.cores)}", "chip.cnn_layers")
+    for n, (core, capacity) in enumerate(zip(cores, profile.cores)):
+        d = core.dimensions
+        where = f"chip.cnn_layers[{n}].dimensions"
+        sizes = (d.input_shape.size.x, d.input_shape.size.y, d.output_shape.size.x, d.output_shape.size.y)
+        bounds = [
+            ("input feature_count", d.input_shape.feature_count, chip.features),
+            ("output feature_count", d.output_shape.feature_count, chip.features),
+            ("kernel_size", d.kernel_size, chip.kernel),
+            ("input size", max(sizes[:2]), chip.input_size),
+            ("output size", max(sizes[2:]), chip.output_size),
+        ]
+        for what, value, (low, high) in bounds:
+            if not low <= value <= high and (core.weights.size or value > high):
+                fail(f"{what} {value} is outside {low}..{high}, what {profile.chip} allows", where)
+        if core.weights.size == 0:
+            continue
+        used = layer_memory(d.input_shape.feature_count, d.output_shape.feature_count, d.kernel_size,
+                            d.output_shape.size.y, d.output_shape.size.x)
+        if used.kernel > capacity.kernel or used.neuron > capacity.neuron:
+            fail(f"the dimensions need {used.kernel} kernel and {used.neuron} neuron entries; core {n} holds "
+                 f"{capacity.kernel} and {capacity.neuron}", where)
+    dvs = config.chip.dvs_layer
+    width, height = profile.sensor_size
+    for what, point in (("origin", dvs.origin), ("cut", dvs.cut)):
+        if not (0 <= point.x < width and 0 <= point.y < height):
+            fail(f"{what} ({point.x}, {point.y}) lies outside the {width}x{height} sensor", f"chip.dvs_layer.{what}")
 
 
 def _is_optional(hint) -> bool:

@@ -1,6 +1,6 @@
 """Stage 5, emit: the quantized, placed network as a samna-shaped configuration document.
 
-Layouts (CHIP.md section 7): spec weights (F, C, kH, kW) become samna's [f][c][x][y], i.e.
+Layouts (docs/chip.md §7): spec weights (F, C, kH, kW) become samna's [f][c][x][y], i.e.
 ``samna_w[f][c][i][j] = spec_w[f][c][j][i]``; neuron states (F, OH, OW) become [f][x][y];
 dimensions use x = width and y = height. Unused cores keep samna's defaults.
 """

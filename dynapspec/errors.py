@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Tuple
 
-# Exit statuses: 0 ok, 1 invalid input, 2 usage, 3 device or I/O failure, 70 internal error (a bug in
-# dynapspec; 70 is EX_SOFTWARE of BSD sysexits.h, "an internal software error has been detected").
+# Exit statuses (as the README states them): 0 ok, 1 invalid input, 2 usage, 3 device or I/O failure,
+# 70 internal error (a bug in dynapspec; 70 is EX_SOFTWARE of BSD sysexits.h, "an internal software
+# error has been detected").
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_DEVICE = 3
@@ -25,6 +26,10 @@ CODES = {
     # reading files
     "file-not-found": (EXIT_INVALID, "An input file (spec, weights, events, config) does not exist or cannot be read."),
     "output-write": (EXIT_DEVICE, "An output file could not be written (nothing was changed)."),
+    "file-type": (EXIT_INVALID, "An input path is not a regular file (a directory, FIFO, device or socket) or holds a NUL character."),
+    "input-too-large": (EXIT_INVALID, "An input declares more data, objects or nesting than a limit allows; refused before reading (docs/limits.md: each limit, why, how to raise it)."),
+    "hdf5-unsafe": (EXIT_INVALID, "An HDF5 file refers outside itself (external link, external raw storage, virtual dataset); dynapspec reads only self-contained files."),
+    "limit-setting": (EXIT_USAGE, "An environment variable that raises a limit (DYNAPSPEC_MAX_...) is not a positive integer."),
     # YAML
     "yaml-syntax": (EXIT_INVALID, "The spec is not well-formed YAML."),
     "yaml-duplicate-key": (EXIT_INVALID, "A mapping repeats a key; YAML loaders would silently keep only the last one."),
@@ -57,7 +62,7 @@ CODES = {
     "input-size": (EXIT_INVALID, "A layer's input map exceeds 128 on an axis (or is empty)."),
     "output-size": (EXIT_INVALID, "A layer's output map before pooling exceeds 64 on an axis (or is empty)."),
     "kernel-too-large": (EXIT_INVALID, "A kernel (with padding) is larger than the layer's input."),
-    "dense-not-square": (EXIT_INVALID, "A dense layer after a non-square map would need a non-square kernel."),
+    "dense-not-square": (EXIT_INVALID, "A dense layer after a non-square map runs as a square kernel of the longer side, padded on the short axis; refused when that padding or the kernel memory exceeds the chip's limits."),
     "fan-in-shape": (EXIT_INVALID, "Sources merging into one layer deliver different x/y sizes."),
     "feature-overlap": (EXIT_INVALID, "Sources of a merge fill overlapping feature ranges without `merge: add`, or sources added with `merge: add` differ in feature count."),
     "feature-shift-range": (EXIT_INVALID, "A feature shift puts a source's features outside 0..1023 (U05)."),
@@ -79,6 +84,7 @@ CODES = {
     "weights-external": (EXIT_INVALID, "A weight dataset is an external link or uses external storage; dynapspec reads only self-contained files."),
     "weights-too-large": (EXIT_INVALID, "A weight dataset is larger than any layer could need; refused before reading."),
     "weights-not-integer": (EXIT_INVALID, "With `quantize: false`, weights must be integers within int8."),
+    "weights-template": (EXIT_INVALID, "The weight file is a template written by `dynapspec weights --template` (zeros or random values), not trained weights; reported as a warning."),
     "bias-nonzero": (EXIT_INVALID, "A non-zero bias: the chip would run it as a clock-driven leak, not a bias; remove it or retrain without biases."),
     # quantization
     "quant-zero-weights": (EXIT_INVALID, "Many non-zero weights rounded to zero."),
@@ -92,11 +98,18 @@ CODES = {
     # configuration document
     "config-format": (EXIT_INVALID, "A configuration document is malformed or of an unsupported format version."),
     "config-stale": (EXIT_INVALID, "The committed configuration differs from what the spec compiles to."),
+    # pictures
+    "plot-missing": (EXIT_DEVICE, "matplotlib is not installed, and pictures need it: pip install 'dynapspec[plot]'."),
     # events
     "events-format": (EXIT_INVALID, "An event file or array has the wrong fields, types or layout."),
     "events-range": (EXIT_INVALID, "An event's coordinates or channel are outside the network's input."),
     "events-order": (EXIT_INVALID, "Event timestamps are negative or not sorted."),
     "sim-unsupported": (EXIT_INVALID, "The configuration uses a chip feature the simulator does not model (leak, output decimator, congestion balancer)."),
+    # datasets and evaluation
+    "dataset-format": (EXIT_INVALID, "A dataset (HDF5 dataset file, folder with labels.csv, or iterable of (events, label)) has the wrong layout."),
+    "eval-output": (EXIT_INVALID, "The network's output layer cannot be decided on (several exit layers, no class features), or a label is not one of its classes."),
+    "eval-float": (EXIT_INVALID, "The float model needs the spec (not a compiled config.json)."),
+    "cluster": (EXIT_DEVICE, "The Dask cluster could not be reached, or dask.distributed is not installed (pip install 'dynapspec[cluster]')."),
     # NIR
     "nir-format": (EXIT_INVALID, "The file is not a readable NIR graph."),
     "nir-unsupported": (EXIT_INVALID, "A NIR node or parameter has no chip equivalent."),
@@ -104,10 +117,14 @@ CODES = {
     "nir-graph": (EXIT_INVALID, "The NIR graph's edges do not form a chain of layers the chip can run (recurrence, dangling nodes)."),
     "nir-decision": (EXIT_INVALID, "An import choice a person should confirm (reset mode, folded parameters); reported as a warning."),
     # devices
-    "samna-missing": (EXIT_DEVICE, "samna is not installed: pip install 'dynapspec[hardware]'."),
+    "samna-missing": (EXIT_DEVICE, "samna is not installed (or does not import); the message has the SDK's install command."),
+    "samna-shim": (EXIT_DEVICE, "Only PyPI's samna installer shim is installed, not the SDK; the message has the install command."),
     "samna-version": (EXIT_DEVICE, "The installed samna lacks what this target needs."),
     "device-not-found": (EXIT_DEVICE, "No attached board matches the requested device."),
     "device-busy": (EXIT_DEVICE, "The board is held by another process."),
+    "device-open": (EXIT_DEVICE, "samna could not open the board (USB or udev trouble); unplug and replug it."),
+    "device-firmware": (EXIT_DEVICE, "samna refused the board's firmware: flash the firmware matching the samna version."),
+    "device-timeout": (EXIT_DEVICE, "The board stopped answering samna (apply or open timed out): press its reset button or replug it."),
     "device-lost": (EXIT_DEVICE, "The board stopped answering (unplugged?) during a run."),
     "device-rejected": (EXIT_DEVICE, "samna rejected the configuration."),
     "target-mismatch": (EXIT_DEVICE, "The board is not of the target the configuration was compiled for."),
@@ -115,7 +132,10 @@ CODES = {
     "live-input": (EXIT_INVALID, "--live runs a board from its own sensor: the network's input must be the DVS layer, on a board with a sensor."),
     "samna-untested": (EXIT_DEVICE, "The installed samna is outside the releases the adapter follows; it may still work."),
     "monitor-pooled": (EXIT_DEVICE, "A monitored layer pools on its way out: the host sees its spikes before pooling."),
-    "monitor-dvs-sensor": (EXIT_DEVICE, "Monitoring the DVS layer makes samna pass the on-die sensor's events into the network."),
+    "events-dropped": (EXIT_DEVICE, "The board's IO module dropped events (samna DroppedEventsNum): the output is incomplete."),
+    "events-rebased": (EXIT_DEVICE, "The input starts late; the board played it from its first event and rebased the recorded times."),
+    "slow-clock": (EXIT_USAGE, "The slow clock rate must be a whole number of Hz, at least 1."),
+    "raw-dvs-input": (EXIT_INVALID, "Raw DVS events come from the DVS layer: the network's input must be the DVS layer."),
     "readout-monitor": (EXIT_DEVICE, "Readout monitoring is on: the chip then sends no CNN or DVS spikes to the host."),
     "run-not-quiet": (EXIT_DEVICE, "The board kept producing spikes after the input ended; the run was cut at its time limit."),
 }

@@ -1,7 +1,7 @@
 """Event formats shared by the simulator, the board adapter and the CLI.
 
 Events are numpy structured arrays with tonic's field names; ``t`` is always microseconds,
-``uint64`` on the host (CHIP.md U18):
+``uint64`` on the host (docs/chip.md U18):
 
 * :data:`DVS_DTYPE`  ``x, y, t, p``          DVS events (``p`` = polarity, 1 = ON, U08)
 * :data:`SPIKE_DTYPE` ``t, c, x, y``          spikes of one layer, or into the network input
@@ -33,6 +33,18 @@ DVS_DTYPE = np.dtype([("x", "<u2"), ("y", "<u2"), ("t", "<u8"), ("p", "u1")])
 SPIKE_DTYPE = np.dtype([("t", "<u8"), ("c", "<u2"), ("x", "<u2"), ("y", "<u2")])
 CHIP_SPIKE_DTYPE = np.dtype([("t", "<u8"), ("core", "u1"), ("c", "<u2"), ("x", "<u2"), ("y", "<u2")])
 KINDS = {"dvs": DVS_DTYPE.names, "spikes": SPIKE_DTYPE.names}  # input kinds, as a file's /input declares them
+
+# What a Speck readout sends (samna 0.48.5 speck2f/event): ReadoutValue has only ``value`` (no
+# timestamp: numbered here by slow-clock tick, as sinabs' readout tutorial does), ReadoutPinValue
+# ``index`` (the class of the largest average) and ``timestamp``.
+READOUT_DTYPE = np.dtype([("tick", "<u4"), ("value", "<u4")])
+PIN_DTYPE = np.dtype([("t", "<u8"), ("index", "u1")])
+# ReadoutValue.value: bit 20 data valid, bits 19..16 class of the largest average, bits 15..0 what
+# output_mode_sel selects (0b01 threshold-compare bits, 0b10 the selected class's average, 0b11 the
+# largest average); sinabs' using_readout_layer tutorial and samna's ReadoutConfig.output_mode_sel
+READOUT_VALID_BIT = 20
+READOUT_CLASS_SHIFT, READOUT_CLASS_BITS = 16, 4
+READOUT_DATA_BITS = 16
 
 
 # ---------------------------------------------------------------- construction and checks
@@ -142,7 +154,7 @@ def kind_of(events: np.ndarray) -> str:
 
 
 def check_order(events: np.ndarray, source: str = "<events>") -> None:
-    """Timestamps must not decrease (ties keep their order, CHIP.md section 9)."""
+    """Timestamps must not decrease (ties keep their order, docs/chip.md §9)."""
     t = events["t"]
     if len(t) > 1:
         back = np.flatnonzero(t[1:] < t[:-1])
@@ -237,6 +249,55 @@ class RunResult:
     duration_s: float  # wall-clock seconds the run took
     device: str = "sim"
     states: Optional[Mapping[str, np.ndarray]] = None  # name -> final V[f][x][y] (int16), on request
+    # what only a board reports (docs/events.md, "Run results"); None where the engine has none
+    readout: Optional[np.ndarray] = None  # READOUT_DTYPE, ReadoutValue events in arrival order
+    readout_pins: Optional[np.ndarray] = None  # PIN_DTYPE, ReadoutPinValue events
+    dropped: int = 0  # events the board's IO module reported dropping (DroppedEventsNum)
+    raw_dvs: Optional[np.ndarray] = None  # DVS_DTYPE, the DVS layer's raw input, when asked for
+
+
+@dataclass(frozen=True)
+class ReadoutDecision:
+    """The readout's answer over a run: the class (1..15) it reported most often."""
+
+    cls: int
+    votes: int  # readings that named it
+    readings: int  # readings that named any class
+    tied: Tuple[int, ...] = ()  # other classes named just as often
+    source: str = "pins"  # "pins" (ReadoutPinValue) or "values" (valid ReadoutValue)
+
+
+def decode_readout(values: np.ndarray) -> Dict[str, np.ndarray]:
+    """``valid``, ``cls`` and ``data`` fields of ReadoutValue words (READOUT_* layout)."""
+    v = np.asarray(values, dtype=np.int64)
+    return {
+        "valid": (v >> READOUT_VALID_BIT) & 1,
+        "cls": (v >> READOUT_CLASS_SHIFT) & ((1 << READOUT_CLASS_BITS) - 1),
+        "data": v & ((1 << READOUT_DATA_BITS) - 1),
+    }
+
+
+def readout_decision(result: "RunResult") -> Optional[ReadoutDecision]:
+    """The most frequent class in the pin readings, else in the valid readout values (class 0 = none)."""
+    for source, classes in (("pins", None if result.readout_pins is None else result.readout_pins["index"]),
+                            ("values", _valid_classes(result.readout))):
+        if classes is None:
+            continue
+        classes = np.asarray(classes, dtype=np.int64)
+        classes = classes[classes > 0]
+        if len(classes):
+            counts = np.bincount(classes)
+            best = int(np.argmax(counts))
+            tied = tuple(int(c) for c in np.flatnonzero(counts == counts[best]) if c != best)
+            return ReadoutDecision(best, int(counts[best]), len(classes), tied, source)
+    return None
+
+
+def _valid_classes(readout: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    if readout is None:
+        return None
+    fields = decode_readout(readout["value"])
+    return fields["cls"][fields["valid"] == 1]
 
 
 def split_by_core(output: np.ndarray, names: Mapping[int, str]) -> Dict[str, np.ndarray]:
@@ -266,6 +327,10 @@ class EventFile:
     states: Mapping[str, np.ndarray] = field(default_factory=dict)
     device: str = ""
     duration_s: Optional[float] = None
+    readout: Optional[np.ndarray] = None  # READOUT_DTYPE
+    readout_pins: Optional[np.ndarray] = None  # PIN_DTYPE
+    dropped: Optional[int] = None  # a board's dropped-event count (None: not a board run)
+    raw_dvs: Optional[np.ndarray] = None  # DVS_DTYPE
 
 
 def result_file(result: RunResult, network: str = "", input: Optional[np.ndarray] = None) -> EventFile:
@@ -279,17 +344,20 @@ def result_file(result: RunResult, network: str = "", input: Optional[np.ndarray
         states=dict(result.states or {}),
         device=result.device,
         duration_s=result.duration_s,
+        readout=result.readout,
+        readout_pins=result.readout_pins,
+        dropped=None if result.device == "sim" else int(result.dropped),
+        raw_dvs=result.raw_dvs,
     )
 
 
 def write_event_file(path: Union[str, Path], content: EventFile) -> None:
     """Write ``content`` atomically: the file is complete or untouched."""
-    import h5py
-
     from .fileio import atomic_path
+    from .h5guard import create
 
     with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w", track_order=True) as f:
+        with create(tmp, track_order=True) as f:  # built in memory: a failing disk cannot crash HDF5
             f.attrs["format"] = FILE_FORMAT
             f.attrs["format_version"] = FILE_FORMAT_VERSION
             f.attrs["network"] = content.network
@@ -316,6 +384,11 @@ def write_event_file(path: Union[str, Path], content: EventFile) -> None:
                 group = f.create_group("states")
                 for name in sorted(content.states):
                     group.create_dataset(name, data=np.asarray(content.states[name], dtype=np.int16), track_times=False)
+            if content.dropped is not None:
+                f.attrs["dropped_events"] = int(content.dropped)
+            for name in ("readout", "readout_pins", "raw_dvs"):
+                if getattr(content, name) is not None:
+                    _write_columns(f.create_group(name), getattr(content, name))
 
 
 def _write_columns(group, events: np.ndarray):
@@ -324,91 +397,150 @@ def _write_columns(group, events: np.ndarray):
     return group
 
 
-def read_event_file(path: Union[str, Path]) -> EventFile:
-    """Read a dynapspec event file; ``/input`` may also be one compound dataset (a tonic array)."""
-    import h5py
+EVENT_PARTS = ("input", "output", "layers", "states", "extras")  # what read_event_file can read
+_REFUSAL_CODES = {"format": "events-format", "unsafe": "hdf5-unsafe", "too-large": "input-too-large"}
 
-    source = str(path)
-    loc = Location(source)
-    if not Path(path).is_file():
-        raise SpecError.single("file-not-found", f"no event file at {source}", loc)
+
+def read_event_file(path: Union[str, Path], parts: Optional[Tuple[str, ...]] = None) -> EventFile:
+    """Read a dynapspec event file; ``/input`` may also be one compound dataset (a tonic array).
+
+    ``parts`` is what to read of :data:`EVENT_PARTS` (default: all): playing a file reads only its
+    input, not the results stored beside it. The file is read through the guarded HDF5 layer
+    (:mod:`dynapspec.h5guard`); each event list holds at most ``limits.events`` events, checked
+    from its declared shape before it is read.
+    """
+    from .fileio import check_input, printable
+    from .h5guard import Reader, Refused
+
+    source = printable(path)
+    check_input(path, "event file")
     try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise SpecError.single("events-format", f"not an HDF5 file ({reason(exc)})", loc) from None
-    with f:
-        _check_header(f.attrs, loc)
-        unit = f.attrs.get("time_unit", TIME_UNIT)
-        if _text(unit) != TIME_UNIT:
-            raise SpecError.single("events-format", f"time_unit is {_text(unit)!r}; dynapspec reads 'us'", loc)
-        input_events = None
-        if "input" in f:
-            where = Location(source, path="/input")
-            columns = _read_columns(f["input"], where)
-            input_events = as_events(columns, _input_kind(f["input"].attrs, columns, where), source)
-        output = None
-        if "output" in f:
-            where = Location(source, path="/output")
-            output = _cast(_read_columns(f["output"], where), CHIP_SPIKE_DTYPE, where)
-        layers = {}
-        for name in f.get("layers", {}):
-            where = Location(source, path=f"/layers/{name}")
-            layers[name] = _cast(_read_columns(f["layers"][name], where), SPIKE_DTYPE, where)
-        counts = {k: int(v) for k, v in f["spike_counts"].attrs.items()} if "spike_counts" in f else {}
-        states = {name: np.asarray(f["states"][name][()]) for name in f.get("states", {})}
-        duration = f.attrs.get("duration_s")
+        with Reader(path) as reader:
+            return _EventReader(reader, source).read(EVENT_PARTS if parts is None else parts)
+    except Refused as refused:
+        where = Location(source, path="" if refused.path == "/" else refused.path)
+        raise SpecError.single(_REFUSAL_CODES[refused.kind], refused.text, where) from None
+
+
+class _EventReader:
+    """One event file's parts, each read only when asked for, through an h5guard.Reader."""
+
+    def __init__(self, reader, source: str):
+        self.reader, self.source = reader, source
+        self.root = reader.lookup("/")
+
+    def read(self, parts) -> EventFile:
+        r, root = self.reader, self.root
+        self.check_header()
+        content = {}
+        if "input" in parts:
+            content["input"] = self.input()
+        if "output" in parts:
+            found = self.columns("/output", CHIP_SPIKE_DTYPE.names)
+            content["output"] = None if found is None else _cast(found, CHIP_SPIKE_DTYPE, Location(self.source, path="/output"))
+        if "layers" in parts:
+            content["layers"] = {
+                name: _cast(self.columns(f"/layers/{name}", SPIKE_DTYPE.names, required=True), SPIKE_DTYPE,
+                            Location(self.source, path=f"/layers/{name}"))
+                for name in self.names("/layers")
+            }
+            counts = r.lookup("/spike_counts")
+            attrs = [] if counts is None else r.call("listing attributes", "/spike_counts", list, counts.attrs)
+            content["spike_counts"] = {name: r.int_attribute(counts, name, "/spike_counts") for name in attrs}
+        if "states" in parts:
+            content["states"] = {name: self.state(f"/states/{name}") for name in self.names("/states")}
+        if "extras" in parts:  # what a board reports besides spikes (hardware runs only)
+            for name, dtype in (("readout", READOUT_DTYPE), ("readout_pins", PIN_DTYPE), ("raw_dvs", DVS_DTYPE)):
+                found = self.columns(f"/{name}", dtype.names)
+                content[name] = None if found is None else _cast(found, dtype, Location(self.source, path=f"/{name}"))
+            content["dropped"] = r.int_attribute(root, "dropped_events", "/")
+        duration = r.number_attribute(root, "duration_s", "/")
         return EventFile(
-            network=_text(f.attrs.get("network", "")),
-            input=input_events,
-            output=output,
-            layers=layers,
-            spike_counts=counts,
-            states=states,
-            device=_text(f.attrs.get("device", "")),
-            duration_s=None if duration is None else float(duration),
+            network=r.text_attribute(root, "network", "/") or "",
+            device=r.text_attribute(root, "device", "/") or "",
+            duration_s=duration,
+            **content,
         )
 
+    def fail(self, message: str, path: str = "") -> None:
+        raise SpecError.single("events-format", message, Location(self.source, path=path))
 
-def _check_header(attrs, loc: Location) -> None:
-    """``format`` and ``format_version`` may be missing (a hand-made file) but not different."""
-    name = attrs.get("format")
-    if name is not None and _text(name) != FILE_FORMAT:
-        raise SpecError.single("events-format", f"format is {_text(name)!r}; dynapspec reads {FILE_FORMAT!r} files", loc)
-    version = attrs.get("format_version")
-    if version is not None and np.asarray(version).tolist() != FILE_FORMAT_VERSION:
-        raise SpecError.single(
-            "events-format",
-            f"format_version is {np.asarray(version).tolist()!r}; this dynapspec reads version {FILE_FORMAT_VERSION}",
-            loc,
-        )
+    def check_header(self) -> None:
+        """``format``, ``format_version`` and ``time_unit`` may be missing (a hand-made file) but not different."""
+        r, root = self.reader, self.root
+        name = r.text_attribute(root, "format", "/")
+        if name is not None and name != FILE_FORMAT:
+            self.fail(f"format is {name[:40]!r}; dynapspec reads {FILE_FORMAT!r} files")
+        version = r.int_attribute(root, "format_version", "/")
+        if version is not None and version != FILE_FORMAT_VERSION:
+            self.fail(f"format_version is {version}; this dynapspec reads version {FILE_FORMAT_VERSION}")
+        unit = r.text_attribute(root, "time_unit", "/")
+        if unit is not None and unit != TIME_UNIT:
+            self.fail(f"time_unit is {unit[:40]!r}; dynapspec reads 'us'")
 
+    def input(self) -> Optional[np.ndarray]:
+        columns = self.columns("/input", ("x", "y", "t", "p", "c"))
+        if columns is None:
+            return None
+        where = Location(self.source, path="/input")
+        kind = self.reader.text_attribute(self.reader.lookup("/input"), "kind", "/input")
+        if kind is None:
+            kind = "dvs" if "p" in columns and "c" not in columns else "spikes"
+        elif kind not in KINDS:
+            supported = "; ".join(f"{k!r} (fields {', '.join(fields)})" for k, fields in KINDS.items())
+            raise SpecError.single("events-format", f"kind is {kind[:40]!r}; supported: {supported}", where)
+        return as_events(columns, kind, self.source)
 
-def _input_kind(attrs, columns: Mapping[str, np.ndarray], loc: Location) -> str:
-    """The ``kind`` attribute of ``/input``; without one, DVS if there is a ``p`` and no ``c``."""
-    kind = attrs.get("kind")
-    if kind is None:
-        return "dvs" if "p" in columns and "c" not in columns else "spikes"
-    if _text(kind) not in KINDS:
-        supported = "; ".join(f"{k!r} (fields {', '.join(fields)})" for k, fields in KINDS.items())
-        raise SpecError.single("events-format", f"kind is {_text(kind)!r}; supported: {supported}", loc)
-    return _text(kind)
+    def names(self, path: str) -> Tuple[str, ...]:
+        """Member names of the group at ``path`` (none if it is missing)."""
+        import h5py
 
+        group = self.reader.lookup(path)
+        if group is None:
+            return ()
+        if not isinstance(group, h5py.Group):
+            self.fail("must be a group", path)
+        return tuple(name for name, _ in self.reader.members(group, path))
 
-def _read_columns(node, loc: Location) -> Dict[str, np.ndarray]:
-    import h5py
+    def columns(self, path: str, fields, required: bool = False) -> Optional[Dict[str, np.ndarray]]:
+        """The event columns named ``fields`` at ``path``: a group of 1-D datasets or one compound dataset."""
+        import h5py
 
-    if isinstance(node, h5py.Dataset):
-        if not node.dtype.names:
-            raise SpecError.single("events-format", "expected a group of 1-D datasets or one compound dataset", loc)
-        data = node[()]
-        return {name: data[name] for name in data.dtype.names}
-    columns = {}
-    for name, item in node.items():
-        if not isinstance(item, h5py.Dataset) or item.ndim != 1:
-            raise SpecError.single("events-format", f"{name!r} must be a 1-D dataset", loc)
-        columns[name] = item[()]
-    return columns
+        from . import limits
 
+        r = self.reader
+        node = r.lookup(path)
+        if node is None:
+            if required:
+                self.fail("is missing (a dangling link?)", path)
+            return None
+        cap = limits.get("events")
+        if isinstance(node, h5py.Dataset):
+            shape, dtype = r.declared(node, path)
+            if not dtype.names:
+                self.fail("expected a group of 1-D datasets or one compound dataset", path)
+            if len(shape) != 1:
+                self.fail(f"must be 1-D, got shape {shape}", path)
+            data = r.read(node, path, cap, "events")
+            return {name: data[name] for name in dtype.names if name in fields}
+        if not isinstance(node, h5py.Group):
+            self.fail("must be a group of 1-D datasets or one compound dataset, not a named datatype", path)
+        found = {}
+        for name, item in r.members(node, path):
+            if name not in fields:
+                continue  # other datasets are ignored, and not read
+            where = f"{path}/{name}"
+            if not isinstance(item, h5py.Dataset) or len(r.declared(item, where)[0]) != 1:
+                self.fail(f"{name!r} must be a 1-D dataset", path)
+            found[name] = r.read(item, where, cap, "events")
+        return found
 
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    def state(self, path: str) -> np.ndarray:
+        import h5py
+
+        from . import limits
+
+        node = self.reader.lookup(path)
+        if not isinstance(node, h5py.Dataset):
+            self.fail("must be a dataset of neuron states", path)
+        return self.reader.read(node, path, limits.get("state_values"), "state_values")

@@ -1,10 +1,11 @@
 """Stage 2, lower: the Spec as chip layers — graph checks, shapes, dense -> conv, pooling on edges.
 
-Every problem found is collected and raised at once. Rules (CHIP.md sections 3 and 4):
+Every problem found is collected and raised at once. Rules (docs/chip.md sections 3 and 4):
 - the layer graph is acyclic, every layer is reachable from the input, at most one layer per core;
 - a conv output is ``O = (I + 2p - k) // s + 1`` per axis, inputs <= 128 and outputs <= 64;
-- a dense layer after a (C, H, W) map is a conv with an H x W kernel (H must equal W), its weight
-  columns read in C,H,W order (or H,W,C when the spec says ``input_order: hwc``);
+- a dense layer after a (C, H, W) map is a conv whose kernel covers the map, its weight columns
+  read in C,H,W order (or H,W,C when the spec says ``input_order: hwc``); chip kernels are square,
+  so a non-square map gets a kernel of its longer side, zero on the short axis (``square_dense``);
 - pooling lives on edges; a chain multiplies and must give 1, 2 or 4; average pooling becomes sum
   pooling plus a ``1/k^2`` factor on the receiving layer's weights for that source's channels;
 - several sources into one layer must deliver the same x/y size; ``concat`` stacks their features
@@ -20,6 +21,7 @@ import numpy as np
 from . import chips, memory
 from .errors import Diagnostic, SpecError, error, warning
 from .network import ChipLayer, DvsEntry, Network, Route, SpikeInput
+from .spec.build import NO_WEIGHT, too_many_layers
 from .spec.model import XY, Conv, DvsInput, Edge, ExternalInput, LayerSpec, Spec
 
 INPUT = "input"
@@ -51,6 +53,28 @@ def lower(spec: Spec, target: Optional[str] = None) -> Tuple[Network, Tuple[Diag
     return network, tuple(lowering.warnings)
 
 
+@dataclass(frozen=True)
+class Partial:
+    """What lowering got to before it failed: every layer it lowered and every edge it routed."""
+
+    layers: Tuple[ChipLayer, ...]  # no routes attached; the readout layer not yet widened
+    pooling: Dict[Tuple[str, str], int]  # (source, target) -> pooling of the edges lowered
+    shifts: Dict[Tuple[str, str], int]  # (source, target) -> feature shift, where the target was reached
+    weight_shapes: Dict[str, Tuple[tuple, str]]  # layer -> (the weight shape its input implies, its meaning)
+    diagnostics: Tuple[Diagnostic, ...]  # errors, then warnings
+
+
+def lower_partially(spec: Spec, target: Optional[str] = None) -> Partial:
+    """Lower as far as possible without raising: what `summary` shows of a network that does not fit,
+    and (for a spec loaded without weights) the weight shapes `dynapspec weights` lists."""
+    lowering = _Lowering(spec, chips.profile(target or spec.target))
+    lowering.run()
+    return Partial(
+        tuple(lowering.lowered), dict(lowering.pooling), dict(lowering.shifts), dict(lowering.weight_shapes),
+        tuple(lowering.diagnostics) + tuple(lowering.warnings),
+    )
+
+
 class _Lowering:
     def __init__(self, spec: Spec, profile: chips.ChipProfile):
         self.spec = spec
@@ -60,6 +84,8 @@ class _Lowering:
         self.warnings: List[Diagnostic] = []
         self.shifts: Dict[Tuple[str, str], int] = {}  # (source, target) -> feature shift
         self.pooling: Dict[Tuple[str, str], int] = {}  # (source, target) -> pooling factor of that edge
+        self.lowered: List[ChipLayer] = []  # every layer lowered so far (lower_partially)
+        self.weight_shapes: Dict[str, Tuple[tuple, str]] = {}  # layer -> (weight shape, its meaning)
 
     # -- helpers
     def _at(self, path: str, layer: Optional[str] = None):
@@ -72,17 +98,13 @@ class _Lowering:
     def run(self) -> Optional[Network]:
         spec = self.spec
         if len(spec.layers) > len(self.profile.cores):
-            self._fail(
-                "too-many-layers",
-                f"{len(spec.layers)} layers > {len(self.profile.cores)} cores; the chip runs one layer per core "
-                "(merge layers, or drop one)",
-                "layers",
-            )
+            self._fail("too-many-layers", too_many_layers(len(spec.layers), len(self.profile.cores)), "layers")
         order = self._topological_order()
         if order is None:
             return None
+        before = len(self.diagnostics)
         entry, entry_shape = self._lower_input()
-        if self.diagnostics:
+        if len(self.diagnostics) > before:
             return None  # every layer's shape depends on the input's
         arrivals: Dict[str, List[_Arrival]] = {layer.name: [] for layer in spec.layers}
         reachable = set(entry.targets)
@@ -110,6 +132,7 @@ class _Lowering:
                 blocked.update(edge.target for edge in layer.edges)
                 continue
             layers.append(lowered)
+            self.lowered.append(lowered)
             reachable.update(edge.target for edge in layer.edges)
             blocked.update(self._send(layer, lowered, arrivals))
         if self.diagnostics:
@@ -404,9 +427,8 @@ class _Lowering:
             conv = layer.op
             k, stride, padding = conv.kernel, conv.stride, conv.padding
             F = conv.channels
-            expected = (F, C, k, k)
-            weight = layer.weight
-            if not self._check_weight_shape(layer, expected, f"(channels, input features, kernel, kernel) with {C} input features"):
+            weight = self._weight(layer, (F, C, k, k), f"(channels, input features, kernel, kernel) with {C} input features")
+            if weight is None:
                 return None
             OH, OW = conv.output_size(H, W)
             if OH < 1 or OW < 1:
@@ -421,28 +443,24 @@ class _Lowering:
         else:
             dense = layer.op
             F = dense.features
-            if H != W:
-                self._fail(
-                    "dense-not-square",
-                    f"{name} reads a {C}x{H}x{W} map; a dense layer becomes a conv whose kernel covers the whole map "
-                    "and chip kernels are square (pool or crop upstream to a square map)",
-                    path,
-                    name,
-                )
-                return None
-            if H > self.limits.kernel[1]:
+            k = max(H, W)
+            if k > self.limits.kernel[1]:
                 self._fail(
                     "kernel-range",
-                    f"{name} reads a {C}x{H}x{W} map, so its kernel would be {H}x{W}; the chip allows kernels up to "
+                    f"{name} reads a {C}x{H}x{W} map, so its kernel would be {k}x{k}; the chip allows kernels up to "
                     f"{self.limits.kernel[1]} (pool or stride upstream)",
                     path,
                     name,
                 )
                 return None
-            if not self._check_weight_shape(layer, (F, C * H * W), f"(features, {C}*{H}*{W} inputs in {dense.input_order.upper()} order)"):
+            columns = self._weight(layer, (F, C * H * W), f"(features, {C}*{H}*{W} inputs in {dense.input_order.upper()} order)")
+            if columns is None:
                 return None
-            weight = dense_as_conv(layer.weight, C, H, W, dense.input_order)
-            k, stride, padding = H, XY(1, 1), XY(0, 0)
+            if H != W and not self._square_dense_fits(name, path, C, F, H, W):
+                return None
+            weight, stride, padding = square_dense(
+                dense_as_conv(columns, C, H, W, dense.input_order), min(s for s in self.limits.strides if s > 1)
+            )
             OH = OW = 1
         if not self._check_map(OH, OW, self.limits.output_size, "output-size", f"{name}'s output map before pooling", path, name):
             return None
@@ -468,17 +486,56 @@ class _Lowering:
             location=self._at(path, name),
         )
 
-    def _check_weight_shape(self, layer: LayerSpec, expected: tuple, meaning: str) -> bool:
+    def _square_dense_fits(self, name: str, path: str, C: int, F: int, H: int, W: int) -> bool:
+        """Whether the chip can run a dense layer after an H x W map (H != W) as a square conv.
+
+        Two limits bind: the padding on the short axis (``square_dense``) and the kernel memory of
+        the k x k kernel, which can be twice that of the H x W one (the area rounds up to a power of 2).
+        """
+        k = max(H, W)
+        axis, pad = ("y (height)", dense_padding(H, W).y) if H < W else ("x (width)", dense_padding(H, W).x)
+        max_pad = self.limits.padding[1]
+        needed = memory.layer_memory(C, F, k, 1, 1).kernel
+        largest = max(core.kernel for core in self.profile.cores)
+        problems = []
+        if pad > max_pad:
+            problems.append(
+                f"it needs padding {pad} on {axis}, the chip allows at most {max_pad} (the map's sides may differ "
+                f"by at most {2 * max_pad}; pool, stride or crop the long side upstream)"
+            )
+        if needed > largest:
+            problems.append(
+                f"its {k}x{k} kernel needs {needed} kernel entries ({C} input features x area {k * k} rounded up "
+                f"to {2 ** memory.clog2(k * k)} x {F} features rounded up to {2 ** memory.clog2(F)}), more than the "
+                f"largest core's {largest} (fewer features, or a smaller or square map upstream)"
+            )
+        if problems:
+            self._fail(
+                "dense-not-square",
+                f"{name} reads a {C}x{H}x{W} map; chip kernels are square, so it runs as a {k}x{k} kernel with zero "
+                f"rows or columns and padding on the short axis, but " + "; and ".join(problems),
+                path,
+                name,
+            )
+        return not problems
+
+    def _weight(self, layer: LayerSpec, expected: tuple, meaning: str) -> Optional[np.ndarray]:
+        """The layer's weight if it has the shape its input implies; zeros of that shape for a spec
+        loaded without its weights. Every shape asked for is kept in ``self.weight_shapes``."""
+        self.weight_shapes[layer.name] = (expected, meaning)
+        if layer.weight is NO_WEIGHT:
+            return np.zeros(expected)
         got = tuple(layer.weight.shape)
         if got == expected:
-            return True
+            return layer.weight
         self._fail(
             "weights-shape",
-            f"dataset {layer.weight_dataset} has shape {got}; {layer.name} needs {expected} = {meaning}",
+            f"dataset {layer.weight_dataset} has shape {got}; {layer.name} needs {expected} = {meaning} "
+            f"(`dynapspec weights {self.spec.spec_file}` lists every dataset's shape)",
             layer.path,
             layer.name,
         )
-        return False
+        return None
 
     def _attach_routes(self, layers: List[ChipLayer]) -> List[ChipLayer]:
         """Now every layer's input is known, give each source its routes with their feature shifts."""
@@ -491,6 +548,30 @@ class _Lowering:
             )
             out.append(replace(layer, routes=routes))
         return out
+
+
+def square_dense(weight: np.ndarray, odd_stride: int) -> Tuple[np.ndarray, XY, XY]:
+    """A dense layer's (F, C, H, W) kernel as the chip's square one: (weight, stride, padding).
+
+    Chip kernels are k x k. With k = max(H, W), the short axis gets padding p = ceil((k - short)/2)
+    at both ends and the map's rows (or columns) sit at kernel rows p .. p + short - 1, the rest
+    zero: the one output position sees input row h at kernel row h + p, exactly the dense weight.
+    The output size is (short + 2p - k) // s + 1, which is 1 with stride 1 when k - short is even;
+    when it is odd, 2p - (k - short) = 1 and a stride of ``odd_stride`` (>= 2) keeps it at 1.
+    A square map passes through unchanged (stride 1, no padding).
+    """
+    F, C, H, W = weight.shape
+    k, pad = max(H, W), dense_padding(H, W)
+    square = np.zeros((F, C, k, k), dtype=weight.dtype)
+    square[:, :, pad.y:pad.y + H, pad.x:pad.x + W] = weight
+    stride = XY(odd_stride if (k - W) % 2 else 1, odd_stride if (k - H) % 2 else 1)
+    return square, stride, pad
+
+
+def dense_padding(H: int, W: int) -> XY:
+    """Padding of a dense layer's square kernel after an H x W map: ceil((k - side) / 2) per axis."""
+    k = max(H, W)
+    return XY((k - W + 1) // 2, (k - H + 1) // 2)
 
 
 def dense_as_conv(weight: np.ndarray, C: int, H: int, W: int, order: str) -> np.ndarray:

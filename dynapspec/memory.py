@@ -1,4 +1,4 @@
-"""The memory a layer occupies in a core (CHIP.md section 2), in entries.
+"""The memory a layer occupies in a core (docs/chip.md §2), in entries.
 
 kernel = C * 2^(clog2(k*k) + clog2(F)): the kernel area and F round up to powers of two, C does not.
 neuron = F * 2^(clog2(OH) + clog2(OW)): each axis of the output (before pooling) rounds up on its own.

@@ -1,4 +1,4 @@
-"""Stage 4, place: one core per layer, by maximum bipartite matching on memory fit (CHIP.md section 6).
+"""Stage 4, place: one core per layer, by maximum bipartite matching on memory fit (docs/chip.md §6).
 
 The matching is the reference toolchain's: Edmonds-Karp max-flow over source -> layers -> cores
 -> sink, layers in network order, candidate cores ascending, FIFO breadth-first search, one
@@ -110,7 +110,8 @@ def _ki(n: int) -> str:
     return f"{n // 1024} Ki" if n % 1024 == 0 else f"{n / 1024:.1f} Ki"
 
 
-def _core_list(cores: Sequence[int]) -> str:
+def core_list(cores: Sequence[int]) -> str:
+    """Core numbers as runs: [0, 1, 2, 5] -> "0-2, 5"."""
     if not cores:
         return "none"
     runs, start = [], cores[0]
@@ -143,19 +144,23 @@ def _no_core_message(layer: ChipLayer, profile: chips.ChipProfile, pinned: Dict[
     C, H, W = layer.input_shape
     F, OH, OW = layer.output_shape
     parts = [f"{layer.name} ({C}x{H}x{W} -> {F}x{OH}x{OW}, kernel {layer.kernel}) fits no core:"]
-    if kernel_ok:
-        parts.append(f"kernel {m.kernel} ({_ki(m.kernel)}) fits only cores {_core_list(kernel_ok)};")
+    if len(kernel_ok) == len(profile.cores):
+        parts.append(f"kernel {m.kernel} ({_ki(m.kernel)}) fits every core;")
+    elif kernel_ok:
+        parts.append(f"kernel {m.kernel} ({_ki(m.kernel)}) fits only cores {core_list(kernel_ok)};")
     else:
         parts.append(f"kernel {m.kernel} ({_ki(m.kernel)}) exceeds the largest kernel memory {max_kernel} ({_ki(max_kernel)});")
-    if neuron_ok:
-        parts.append(f"neuron {m.neuron} ({_ki(m.neuron)}) fits only cores {_core_list(neuron_ok)};")
+    if len(neuron_ok) == len(profile.cores):
+        parts.append(f"neuron {m.neuron} ({_ki(m.neuron)}) fits every core;")
+    elif neuron_ok:
+        parts.append(f"neuron {m.neuron} ({_ki(m.neuron)}) fits only cores {core_list(neuron_ok)};")
     else:
         parts.append(f"neuron {m.neuron} ({_ki(m.neuron)}) exceeds the largest neuron memory {max_neuron} ({_ki(max_neuron)});")
     both = [c for c in kernel_ok if c in neuron_ok]
     if kernel_ok and neuron_ok and not both:
         parts.append("no core has both;")
     elif both:
-        parts.append(f"cores {_core_list(both)} would fit but are pinned by {', '.join(pinned[c].name for c in both)};")
+        parts.append(f"cores {core_list(both)} would fit but are pinned by {', '.join(pinned[c].name for c in both)};")
     parts.append("hint: " + _shrink_hint(layer, profile))
     return " ".join(parts)
 
@@ -211,11 +216,11 @@ def _contention(layers, candidates, matched: Dict[int, int], profile, pinned) ->
                     queue.append(j)
         reported |= group
         names = [layers[i].name for i in sorted(group)]
-        detail = "; ".join(f"{layers[i].name} fits cores {_core_list(candidates[i])}" for i in sorted(group))
+        detail = "; ".join(f"{layers[i].name} fits cores {core_list(candidates[i])}" for i in sorted(group))
         need, advice, name = min(
             _shrink(layers[i], profile, exclude=sorted(cores) + sorted(pinned)) + (layers[i].name,) for i in sorted(group)
         )
-        pins = f" (cores {_core_list(sorted(pinned))} are pinned by {', '.join(l.name for l in pinned.values())})" if pinned else ""
+        pins = f" (cores {core_list(sorted(pinned))} are pinned by {', '.join(l.name for l in pinned.values())})" if pinned else ""
         diagnostics.append(
             error(
                 "cores-contended",

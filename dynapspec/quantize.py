@@ -1,4 +1,4 @@
-"""Stage 3, quantize: one scale per layer, 8-bit weights, 16-bit thresholds (CHIP.md section 5).
+"""Stage 3, quantize: one scale per layer, 8-bit weights, 16-bit thresholds (docs/chip.md §5).
 
 The scale of a tensor T for b bits (qmin = -2^(b-1), qmax = 2^(b-1) - 1) is ``|qmax / max T|``
 when ``|min T| <= |max T| * |qmin| / qmax``, else ``|qmin / min T|``; an all-zero T gives +inf.

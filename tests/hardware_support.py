@@ -21,7 +21,8 @@ from specfactory import conv, dense, make_spec, rand
 DOUBLE = Path(__file__).parent / "samna_double"
 
 
-def _drop_samna() -> None:
+def drop_samna() -> None:
+    """Forget every imported samna* module (the double, or a fake shim)."""
     for name in [n for n in sys.modules if n == "samna" or n.startswith("samna.")]:
         del sys.modules[name]
 
@@ -29,22 +30,22 @@ def _drop_samna() -> None:
 @pytest.fixture
 def samna(monkeypatch):
     """The samna double, freshly reset (samna 0.48.5, no board attached)."""
-    _drop_samna()
+    drop_samna()
     monkeypatch.syspath_prepend(str(DOUBLE))
     import samna as double
 
     double._double.reset()
     yield double
-    _drop_samna()
+    drop_samna()
 
 
 @pytest.fixture
 def no_samna(monkeypatch):
     """samna not installed: importing it fails as on a machine without the SDK."""
-    _drop_samna()
+    drop_samna()
     monkeypatch.setitem(sys.modules, "samna", None)
     yield
-    _drop_samna()
+    drop_samna()
 
 
 def small(target="speck2fdevkit", threshold=0.3):

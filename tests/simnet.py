@@ -1,14 +1,17 @@
 """Hand-built Configs for simulator tests, and a slow, obviously-correct reference simulator.
 
-The reference follows CHIP.md section 9 literally: samna layouts, one neuron at a time, every spike
+The reference follows docs/chip.md §9 literally: samna layouts, one neuron at a time, every spike
 routed the moment it fires (recursion = depth-first), nothing precomputed.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
+import pytest
 
+from dynapspec.sim import kernel as sim_kernel
 from dynapspec.config import (
     ChipConfig,
     CnnCore,
@@ -124,7 +127,7 @@ def dvs_layer(to=(0,), **fields) -> DvsLayer:
 
 
 class Reference:
-    """CHIP.md section 9, literally. ``run`` returns (output rows, counts per core)."""
+    """docs/chip.md §9, literally. ``run`` returns (output rows, counts per core)."""
 
     def __init__(self, cfg: Config):
         self.cfg = cfg
@@ -209,3 +212,29 @@ def rows(result) -> list:
     """A RunResult's output as (t, core, c, x, y) tuples, for comparison with the reference."""
     o = result.output
     return [tuple(int(v) for v in r) for r in zip(o["t"], o["core"], o["c"], o["x"], o["y"])]
+
+
+# ---------------------------------------------------------------- the two kernels
+
+KERNELS = ("python", "compiled")
+
+
+@contextmanager
+def using_kernel(name: str):
+    """Run Simulators with the compiled kernel (skips the test where it was not built) or plain Python."""
+    if name == "compiled" and not sim_kernel.COMPILED:
+        pytest.skip(f"no compiled kernel: {sim_kernel.FALLBACK_REASON}")
+    saved = sim_kernel.run_events
+    sim_kernel.run_events = sim_kernel.compiled_run if name == "compiled" else sim_kernel.run
+    try:
+        yield name
+    finally:
+        sim_kernel.run_events = saved
+
+
+@pytest.fixture(params=KERNELS)
+def each_kernel(request):
+    """Import into a test module (with ``pytestmark = pytest.mark.usefixtures("each_kernel")``) to
+    run each of its tests on both kernels."""
+    with using_kernel(request.param) as name:
+        yield name

@@ -19,7 +19,6 @@ from oracle import Oracle
 
 LENET = Path(__file__).resolve().parent.parent / "examples" / "lenet"
 NET, INPUT = LENET / "net.yaml", LENET / "input.h5"
-GESTURE = LENET.parent / "dvs_gesture" / "net.yaml"
 SENT = 3877  # events in examples/lenet/input.h5 (its generator's figure in docs/simulator.md)
 
 
@@ -83,7 +82,7 @@ def test_deploy_on_sim_is_simulate(no_board):
 
 
 def test_deploy_without_board_falls_back_with_notice(no_board, monkeypatch):
-    monkeypatch.setattr(dynapspec.hardware.sdk, "installed", lambda: True)
+    monkeypatch.setattr(dynapspec.hardware.sdk, "problem", lambda: None)
     code, stdout, stderr = run("deploy", NET, "--input", INPUT, "--duration", "50ms")
     assert code == 0, stderr
     assert stderr.splitlines() == ["note: running on the simulator (no free board for speck2fdevkit attached)"]
@@ -94,19 +93,21 @@ def test_deploy_without_board_falls_back_with_notice(no_board, monkeypatch):
 def test_deploy_uses_attached_board(monkeypatch):
     calls = {}
 
-    def fake_deploy(config, device, events=None, monitor=None, duration_s=None, live=False, states=False):
-        calls.update(device=device, events=len(events), monitor=monitor, duration_s=duration_s, live=live, states=states)
+    def fake_deploy(config, device, events=None, monitor=None, duration_s=None, live=False, states=False, **board):
+        calls.update(device=device, events=len(events), monitor=monitor, duration_s=duration_s, live=live, states=states,
+                     **board)
         empty = np.zeros(0, dtype=dynapspec.events.CHIP_SPIKE_DTYPE)
         return RunResult(output=empty, layers={"out": np.zeros(0, dtype=dynapspec.events.SPIKE_DTYPE)},
                          spike_counts={"out": 0}, input_count=len(events), duration_s=2.0, device=device)
 
-    monkeypatch.setattr(dynapspec.hardware.sdk, "installed", lambda: True)
+    monkeypatch.setattr(dynapspec.hardware.sdk, "problem", lambda: None)
     monkeypatch.setattr(dynapspec.hardware, "find_board", lambda config: "speck2fdevkit:0")
     monkeypatch.setattr(dynapspec.hardware, "deploy", fake_deploy)
     code, stdout, stderr = run("deploy", NET, "-i", INPUT, "--monitor", "all", "--duration", "2s", "--states")
     assert code == 0, stderr
     assert calls == {"device": "speck2fdevkit:0", "events": SENT, "monitor": "all", "duration_s": 2.0, "live": False,
-                     "states": True}
+                     "states": True, "settle_s": None, "quiet_s": None, "slow_clock_hz": None, "keep_time": False,
+                     "raw_dvs": False}
     assert f"lenet on speck2fdevkit:0: {SENT} events in" in stdout and "out: no spikes" in stdout
 
 
@@ -170,14 +171,12 @@ def test_simulator_api_names_the_given_sources(tmp_path):
     assert str(info.value.diagnostics[0].location) == "run.h5"
 
 
-def test_a_file_of_the_other_event_kind_is_refused(tmp_path):
-    code, _, stderr = run("simulate", GESTURE, "-i", INPUT)  # spike events into a DVS network
-    assert code == 1 and stderr.startswith(f"{INPUT}: error[events-format] /input: the file holds spike events")
-    assert "'dvs_gesture' takes DVS events (x, y, t, p) into its DVS layer" in stderr
-    dvs = tmp_path / "dvs.h5"
-    write_event_file(dvs, EventFile(network="lenet", input=dvs_events([1], [1], [0], [0])))
+def test_a_file_of_the_other_event_kind_is_refused_where_ambiguous(tmp_path):
+    dvs = tmp_path / "dvs.h5"  # both polarities into lenet's one channel: which one?
+    write_event_file(dvs, EventFile(network="lenet", input=dvs_events([1, 2], [1, 2], [0, 1], [0, 1])))
     code, _, stderr = run("deploy", "-d", "sim", NET, "-i", dvs)
-    assert code == 1 and "the file holds DVS events (x, y, t, p), but network 'lenet' takes spike events" in stderr
+    assert code == 1 and stderr.startswith(f"{dvs}: error[events-format] /input: the file holds DVS events")
+    assert "network 'lenet' takes 1-channel spikes" in stderr and "--polarity merge" in stderr
 
 
 @pytest.mark.parametrize("command", [["simulate"], ["deploy", "--device", "sim"]])

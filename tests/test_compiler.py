@@ -45,7 +45,7 @@ def test_lenet_memory_and_placement_on_every_target(target):
     records = result.config.header.layers
     assert [r.memory.kernel for r in records] == [1024, 20480, 65536, 65536, 8000]
     assert [r.memory.neuron for r in records] == [20480, 2048, 512, 500, 10]
-    # the reference's Edmonds-Karp placement (CHIP.md section 6)
+    # the reference's Edmonds-Karp placement (docs/chip.md §6)
     assert [r.core for r in records] == [0, 3, 5, 6, 1]
     assert result.config.header.target == target
 
@@ -72,7 +72,7 @@ def test_layer_too_large_for_any_core_names_needs_and_cores():
     (diag,) = info.value.diagnostics
     assert diag.code == "layer-fits-no-core"
     assert "neuron 131072 (128 Ki) exceeds the largest neuron memory 65536" in diag.message
-    assert "kernel 8192 (8 Ki) fits only cores 0-8" in diag.message
+    assert "kernel 8192 (8 Ki) fits every core" in diag.message
     assert diag.location.line == 10 and diag.location.layer == "big"
 
 
@@ -195,7 +195,7 @@ def test_tensor_scale_follows_the_reference_rule():
 
 
 def test_quantization_without_low_threshold_keeps_small_weights():
-    # CHIP.md section 5 pitfall: weights 0.05 with threshold 1 must not vanish
+    # docs/chip.md §5 pitfall: weights 0.05 with threshold 1 must not vanish
     spec = make_spec((1, 4, 4), [conv("a", 2, 1, np.full((2, 1, 1, 1), 0.05), threshold=1.0)])
     layer = compile_spec(spec).network.layer("a")
     assert layer.scale == pytest.approx(2540.0)

@@ -41,7 +41,7 @@ def test_devices_says_when_nothing_is_attached(samna):
 def test_devices_without_samna_says_how_to_install_it(no_samna):
     result = run("devices")
     assert result.exit_code == 3
-    assert "error[samna-missing]" in result.output and "pip install 'dynapspec[hardware]'" in result.output
+    assert "error[samna-missing]" in result.output and "--index-url https://gitlab.com/" in result.output
     assert "Traceback" not in result.output
 
 

@@ -80,15 +80,20 @@ def test_an_unknown_monitor_name_is_refused_and_the_board_closed(samna):
     assert closed_once(samna)
 
 
-def test_dvs_input_and_dvs_monitoring(samna, capsys):
+def test_a_host_fed_dvs_network_monitored_in_full_keeps_the_sensor_out(samna, capsys):
+    """Defect 2: samna sets pass_sensor_events when a DVS monitor flag is set; written before the
+    flags, it ended up on and the on-die sensor's events joined the host's."""
     config = dvs_net()
     attach(samna)
+    samna._double.state.sensor = dvs(3000, seed=9, t_step=10)  # the camera sees something
     events = dvs(600)
     result = hw.deploy(config, "speck2fdevkit", events, monitor="all", **FAST)
     expected = Simulator(config).run(events, monitor="all")
     assert "dvs" in result.layers and len(result.layers["dvs"]) > 0
     assert same(result.output, expected.output)
-    assert "warning[monitor-dvs-sensor]" in capsys.readouterr().err
+    model = samna._double.state.closed[0].model
+    assert model.chip_config.dvs_layer.monitor_enable and not model.chip_config.dvs_layer.pass_sensor_events
+    assert len(samna._double.state.sensor) == 3000 and "warning" not in capsys.readouterr().err
 
 
 def test_the_board_api_mirrors_the_simulator(samna):
@@ -131,7 +136,7 @@ def test_timestamps_come_from_a_stop_watch_reset_and_started_for_the_run(samna):
         board.apply(config)
         watch = board._handle.get_stop_watch()
         result = board.run(events, monitor="all", quiet_s=0.01)
-        assert watch.resets == 1 and not watch.running
+        assert watch.resets >= 1 and not watch.running
         assert result.duration_s >= 0.098  # waited until the last input timestamp
         assert set(result.output["t"]) <= set(events["t"].tolist()) and result.output["t"].max() > 0
 
@@ -162,7 +167,7 @@ def test_the_slow_clock_runs_only_when_a_core_leaks(samna):
         assert board._handle.get_io_module().slow_clk is False
         board.apply(leaking)
         io = board._handle.get_io_module()
-        assert io.slow_clk is True and io.slow_clk_rate == 1.0
+        assert io.slow_clk is True and io.slow_clk_rate == 20 and type(io.slow_clk_rate) is int
 
 
 def test_dynapcnn_time_stamper_is_its_io_register(samna):

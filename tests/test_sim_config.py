@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 import simnet
+from simnet import each_kernel  # noqa: F401 - a fixture: runs a test on both kernels
 from dynapspec.config import Config, Destination
 from dynapspec.errors import SpecError
 from dynapspec.events import read_event_file, spike_events
 from dynapspec.sim import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
+
 
 
 def w1x1(*values):
@@ -69,6 +71,7 @@ def test_dvs_output_must_match_its_destination():
     assert code == "config-format" and path == "chip.dvs_layer.destinations[0]" and "(2, 4, 4)" in message
 
 
+@pytest.mark.usefixtures("each_kernel")
 def test_monitor_choices():
     sim = Simulator(chain())
     events = spike_events([0], [0], [1], [1])
@@ -85,6 +88,7 @@ def test_monitor_choices():
     assert excinfo.value.diagnostics[0].code == "unknown-layer" and "'dvs'" in str(excinfo.value)
 
 
+@pytest.mark.usefixtures("each_kernel")
 def test_counts_cover_unmonitored_layers_and_readout_is_not_simulated():
     cfg = replace_core(chain(), 1, destinations=(Destination(layer=12, enable=True), Destination()))
     result = Simulator(cfg).run(spike_events([0, 1], [0, 0], [0, 1], [0, 1]))
@@ -92,6 +96,7 @@ def test_counts_cover_unmonitored_layers_and_readout_is_not_simulated():
     assert result.layers["b"]["t"].tolist() == [0, 1]
 
 
+@pytest.mark.usefixtures("each_kernel")
 def test_run_checks_events_against_the_input():
     sim = Simulator(chain())
     with pytest.raises(SpecError) as excinfo:
@@ -102,6 +107,7 @@ def test_run_checks_events_against_the_input():
     assert excinfo.value.diagnostics[0].code == "events-order"
 
 
+@pytest.mark.usefixtures("each_kernel")
 def test_reset_restores_initial_values_and_states_are_samna_layout():
     initial = np.arange(6).reshape(1, 3, 2)  # [f][x][y]: width 3, height 2
     cfg = simnet.config({0: simnet.core(w1x1(1), input_xy=(3, 2), threshold_high=100, initial=initial)})
@@ -114,11 +120,13 @@ def test_reset_restores_initial_values_and_states_are_samna_layout():
     assert sim.states()["L0"].dtype == np.int16
 
 
+@pytest.mark.usefixtures("each_kernel")
 def test_empty_input():
     result = Simulator(chain()).run(spike_events([], [], [], []), record_states=True)
     assert result.output.size == 0 and result.input_count == 0 and result.spike_counts == {"a": 0, "b": 0}
 
 
+@pytest.mark.usefixtures("each_kernel")
 def test_json_round_trip_simulates_the_same():
     cfg = chain()
     events = spike_events([0, 1, 2], [0, 0, 0], [0, 1, 1], [1, 1, 0])
@@ -131,17 +139,20 @@ def test_compiled_lenet_matches_reference_on_its_example_input():
 
     cfg = dynapspec.compile(ROOT / "examples/lenet/net.yaml")
     events = read_event_file(ROOT / "examples/lenet/input.h5").input[:1000]
-    sim = Simulator(cfg)
-    result = sim.run(events, monitor="all", record_states=True)
     ref = simnet.Reference(cfg)
-    out, counts = ref.run(events, set(sim.names))
-    assert simnet.rows(result) == out
-    assert result.spike_counts["conv3"] > 0  # three layers deep
-    for n, name in sim.names.items():
-        assert result.spike_counts[name] == counts[n]
-        np.testing.assert_array_equal(result.states[name], np.array(ref.v[n]))
+    out, counts = ref.run(events, {record.core for record in cfg.header.layers})
+    for engine in simnet.KERNELS:
+        with simnet.using_kernel(engine):
+            sim = Simulator(cfg)
+            result = sim.run(events, monitor="all", record_states=True)
+        assert simnet.rows(result) == out, engine
+        assert result.spike_counts["conv3"] > 0  # three layers deep
+        for n, name in sim.names.items():
+            assert result.spike_counts[name] == counts[n]
+            np.testing.assert_array_equal(result.states[name], np.array(ref.v[n]))
 
 
+@pytest.mark.usefixtures("each_kernel")
 def test_compiled_dvs_spec_matches_reference(tmp_path):
     import h5py
 
@@ -165,6 +176,7 @@ def test_compiled_dvs_spec_matches_reference(tmp_path):
     assert 0 < result.spike_counts["dvs"] < 400 and result.spike_counts["conv1"] > 0
 
 
+@pytest.mark.usefixtures("each_kernel")
 def test_host_spikes_into_a_concatenating_merge_fill_its_first_features():
     """A skip connection: the input feeds `a` and `cat`; `a` feeds `cat` too, behind the input (features 2..4)."""
     from specfactory import conv, make_spec, rand

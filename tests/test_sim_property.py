@@ -1,8 +1,5 @@
 """The fast simulator against the slow reference (tests/simnet.py) on random small networks."""
-import os
-import subprocess
-import sys
-from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 from hypothesis import HealthCheck, event, given, settings
@@ -11,7 +8,7 @@ from hypothesis import strategies as st
 import simnet
 from dynapspec.config import Mirror
 from dynapspec.events import dvs_events, spike_events
-from dynapspec.sim import Simulator
+from dynapspec.sim import Simulator, kernel, simulator
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -95,18 +92,27 @@ def random_events(data, cfg, count):
     return spike_events(t, rng.integers(0, c, count), rng.integers(0, w, count), rng.integers(0, h, count))
 
 
-def check_against_reference(cfg, events):
-    sim = Simulator(cfg)
+def check_against_reference(cfg, events, **run_options):
+    """Both kernels against the reference, and against each other for every monitor choice."""
     monitored = {n for n, core in enumerate(cfg.chip.cnn_layers) if core.weights.size and core.monitor_enable}
-    result = sim.run(events, record_states=True)
     ref = simnet.Reference(cfg)
     out, counts = ref.run(events, monitored, monitor_dvs=cfg.chip.dvs_layer.monitor_enable)
-    assert simnet.rows(result) == out
-    for n, name in sim.names.items():
-        assert result.spike_counts[name] == counts[n]
-        np.testing.assert_array_equal(result.states[name], np.array(ref.v[n]))
-    if cfg.header.input.kind == "dvs":
-        assert result.spike_counts["dvs"] == counts.get("dvs", 0)
+    outputs = {}
+    for name in simnet.KERNELS if kernel.COMPILED else ("python",):
+        with simnet.using_kernel(name):
+            sim = Simulator(cfg)
+            result = sim.run(events, record_states=True, **run_options)
+            sim.reset()
+            outputs[name] = [simnet.rows(sim.run(events, monitor="all", **run_options))]
+            sim.reset()
+            outputs[name].append(simnet.rows(sim.run(events, monitor=list(sim.names.values())[::2], **run_options)))
+        assert simnet.rows(result) == out, name
+        for n, layer in sim.names.items():
+            assert result.spike_counts[layer] == counts[n], name
+            np.testing.assert_array_equal(result.states[layer], np.array(ref.v[n]), err_msg=name)
+        if cfg.header.input.kind == "dvs":
+            assert result.spike_counts["dvs"] == counts.get("dvs", 0)
+    assert outputs.get("compiled", outputs["python"]) == outputs["python"]
     deepest = max((n for n in sim.names if counts[n]), default=-1)
     event(f"deepest spiking core {deepest}; {'some' if out else 'no'} monitored output")
     return sim, result
@@ -141,37 +147,10 @@ def test_runs_continue_and_reset_restores(cfg, data):
     assert simnet.rows(again) == simnet.rows(whole)  # deterministic
 
 
-def test_plain_python_fallback_matches_compiled():
-    """Without numba the same kernel runs as Python + numpy; NUMBA_DISABLE_JIT stands in for 'not installed'."""
-    script = """
-import sys, numpy as np
-sys.path.insert(0, {tests!r})
-import simnet
-from dynapspec.sim import Simulator, COMPILED
-from dynapspec.config import Mirror
-from dynapspec.events import dvs_events, spike_events
-assert not COMPILED
-rng = np.random.default_rng(5)
-cfg = simnet.config({{
-    0: simnet.core(rng.integers(-3, 6, (4, 2, 3, 3)), (6, 5), padding=(1, 1), threshold_high=5, threshold_low=-7,
-                   to=[(1, 2, 0), (2, 1, 1)]),
-    1: simnet.core(rng.integers(-3, 6, (3, 4, 2, 2)), (3, 2), threshold_high=4),
-    2: simnet.core(rng.integers(-2, 5, (2, 5, 1, 1)), (6, 5), threshold_high=3, return_to_zero=True)}})
-ev = spike_events(np.arange(300), rng.integers(0, 2, 300), rng.integers(0, 6, 300), rng.integers(0, 5, 300))
-r = Simulator(cfg).run(ev, monitor="all")
-print(simnet.rows(r))
-"""
-    tests = str(Path(__file__).parent)
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    out = subprocess.run([sys.executable, "-c", script.format(tests=tests)], env=env, capture_output=True, text=True,
-                         check=True).stdout
-    rng = np.random.default_rng(5)
-    cfg = simnet.config({
-        0: simnet.core(rng.integers(-3, 6, (4, 2, 3, 3)), (6, 5), padding=(1, 1), threshold_high=5, threshold_low=-7,
-                       to=[(1, 2, 0), (2, 1, 1)]),
-        1: simnet.core(rng.integers(-3, 6, (3, 4, 2, 2)), (3, 2), threshold_high=4),
-        2: simnet.core(rng.integers(-2, 5, (2, 5, 1, 1)), (6, 5), threshold_high=3, return_to_zero=True)})
-    ev = spike_events(np.arange(300), rng.integers(0, 2, 300), rng.integers(0, 6, 300), rng.integers(0, 5, 300))
-    expected = simnet.rows(Simulator(cfg).run(ev, monitor="all"))
-    assert len(expected) > 100
-    assert out.strip() == str(expected)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(), st.data())
+def test_chunk_boundaries_change_nothing(cfg, data):
+    """Inputs are played in chunks of CHUNK events; a spike train cut anywhere gives the same run."""
+    events = random_events(data, cfg, data.draw(st.integers(1, 60)))
+    with patch.object(simulator, "CHUNK", data.draw(st.integers(1, 7))):
+        check_against_reference(cfg, events)

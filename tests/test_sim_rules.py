@@ -1,12 +1,15 @@
-"""Hand-computed expectations for each numerics rule of CHIP.md section 9 (and the Unn it relies on)."""
+"""Hand-computed expectations for each numerics rule of docs/chip.md §9 (and the Unn it relies on)."""
 import numpy as np
 import pytest
 
 import simnet
+from simnet import each_kernel  # noqa: F401 - a fixture: every test here runs on both kernels
 from dynapspec.config import Mirror
 from dynapspec.events import dvs_events, spike_events
 from dynapspec.sim import Simulator
 
+
+pytestmark = pytest.mark.usefixtures("each_kernel")
 
 def one(c=0, x=0, y=0, t=0):
     return spike_events([t], [c], [x], [y])

@@ -272,7 +272,7 @@ def test_missing_spec_file(tmp_path):
     assert diag.code == "file-not-found" and "does not exist" in diag.message
     with pytest.raises(SpecError) as info:
         load(tmp_path)  # a directory
-    assert info.value.diagnostics[0].code == "file-not-found"
+    assert info.value.diagnostics[0].code == "file-type" and "is a directory, not a regular file" in info.value.diagnostics[0].message
 
 
 def test_structure_errors_stop_before_names_and_weights(tmp_path):

@@ -179,7 +179,7 @@ def test_file_problems(tmp_path):
     weightfiles.write(tmp_path / "bad.h5", "garbage")
     _, problems = weights.read(str(tmp_path / "bad.h5"), (layer(),), LOCATOR)
     assert [p.code for p in problems] == ["weights-file"]
-    assert problems[0].message == f"cannot open {tmp_path / 'bad.h5'} as HDF5 (file signature not found)"
+    assert problems[0].message == f"the weight file {tmp_path / 'bad.h5'} cannot be opened as HDF5 (file signature not found)"
     _, problems = weights.read(str(tmp_path), (layer(),), LOCATOR)
     assert [p.code for p in problems] == ["weights-file"]
     assert problems[0].message == f"the weight file {tmp_path} is a directory, not an HDF5 file"

@@ -11,7 +11,7 @@ import typer
 
 from .. import __version__
 from ..errors import EXIT_STATUSES
-from . import build, device, info, nir, run as run_cmds
+from . import build, device, evaluate, info, nir, plot, run as run_cmds, summary, weights
 
 app = typer.Typer(
     name="dynapspec",
@@ -42,15 +42,20 @@ def _main(
 
 app.command("validate")(build.validate)
 app.command("compile")(build.compile_cmd)
-app.command("summary")(build.summary)
+app.command("summary")(summary.summary)
+app.command("weights")(weights.weights)
 app.command("schema")(info.schema)
 app.command("rules")(info.rules)
 app.command("explain")(info.explain)
 app.command("simulate")(run_cmds.simulate)
 app.command("deploy")(run_cmds.deploy)
+app.command("evaluate")(evaluate.evaluate)
 app.command("devices")(device.devices)
 app.command("import")(nir.import_cmd)
 app.command("export")(nir.export_cmd)
+app.command("show")(plot.show)
+app.command("plot")(plot.plot)
+app.command("report")(plot.report_cmd)
 
 
 def run() -> None:

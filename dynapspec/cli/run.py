@@ -11,7 +11,11 @@ import typer
 from .common import handles_errors, is_tty
 
 NETWORK_ARG = typer.Argument(..., help="net.yaml (compiled on the fly) or a compiled config.json.", show_default=False)
-INPUT_HELP = "Event file (HDF5, docs/events.md) whose /input is played into the network."
+INPUT_HELP = "Events to play: a dynapspec event file (.h5, its /input), a tonic .npy array or an AEDAT4 recording (docs/events.md)."
+POLARITY_OPT = typer.Option(
+    None, "--polarity", help="DVS events (x, y, t, p) into a spike input: channel (c = p), merge (all into channel 0), on or off "
+    "(only that polarity) [default: channel when every p fits the input's channels]."
+)
 OUTPUT_OPT = typer.Option(None, "--output", "-o", help="Write input, output spikes, per-layer spikes and counts to this HDF5 file.")
 MONITOR_OPT = typer.Option(
     None, "--monitor", "-m", help="Layers to record: comma-separated names ('dvs' for the DVS layer) or 'all' [default: as configured]."
@@ -27,6 +31,7 @@ def simulate(
     output: Optional[Path] = OUTPUT_OPT,
     monitor: Optional[str] = MONITOR_OPT,
     states: bool = typer.Option(False, "--states", help=STATES_HELP),
+    polarity: Optional[str] = POLARITY_OPT,
 ) -> None:
     """Run a network in the bit-accurate chip simulator and print a summary.
 
@@ -37,14 +42,16 @@ def simulate(
     """
     _check_output(output)
     config = _load(network)
-    events = _read_input(input, config)
+    events = _read_input(input, config, polarity)
     result = _simulate(config, events, _monitor(monitor, config), states, network, input)
     _finish(config, events, result, output)
 
 
 @handles_errors
 def deploy(
-    network: Path = NETWORK_ARG,
+    network: Optional[Path] = typer.Argument(
+        None, help="net.yaml (compiled on the fly) or a compiled config.json; not needed with --selftest.", show_default=False
+    ),
     device: Optional[str] = typer.Option(
         None, "--device", "-d", help="'sim' for the simulator, or a board (speck2fdevkit:0) [default: the first attached board, else sim]."
     ),
@@ -54,26 +61,39 @@ def deploy(
     duration: Optional[str] = typer.Option(None, "--duration", help="Run length, e.g. 2s, 500ms [default: until the input is played]."),
     live: bool = typer.Option(False, "--live", help="Print spikes as they arrive (board with its sensor only)."),
     states: bool = typer.Option(False, "--states", help=STATES_HELP + " On a board they are read back after the run."),
+    settle: Optional[float] = typer.Option(None, "--settle", min=0, metavar="SECONDS", help="Board: wait after applying the configuration [default: 1, docs/hardware.md]."),
+    quiet: Optional[float] = typer.Option(None, "--quiet", min=0.01, metavar="SECONDS", help="Board: end the run after this long without new output [default: 0.3]."),
+    slow_clock: Optional[int] = typer.Option(None, "--slow-clock", min=1, metavar="HZ", help="Board: slow clock for the readout and leak, whole Hz [default: 20]."),
+    keep_time: bool = typer.Option(False, "--keep-time", help="Board: report times in the input's own time base, not from its first event."),
+    raw_dvs: bool = typer.Option(False, "--raw-dvs", help="Board: also record the DVS layer's raw input events (/raw_dvs)."),
+    selftest: bool = typer.Option(False, "--selftest", help="Run the first-board checklist on --device and print a report to paste into an issue."),
+    polarity: Optional[str] = POLARITY_OPT,
 ) -> None:
     """Deploy a network to a board, or to the simulator when none is attached.
 
-    On the simulator, --duration drops input events at or after it.
+    On the simulator, --duration drops input events at or after it; the options marked "Board" do
+    not apply there.
 
     \b
     Examples:
       dynapspec deploy examples/lenet/net.yaml --device sim --input examples/lenet/input.h5
       dynapspec deploy net.yaml --device speck2fdevkit:0 --input events.h5 -o out.h5
       dynapspec deploy net.yaml --live --duration 10s
+      dynapspec deploy --selftest --device speck2fdevkit:0
     """
     if device is not None and device != "sim":
         from ..hardware.devices import parse
 
         parse(device)  # a typo is a usage error (exit 2), found before samna is imported
+    if selftest:
+        return _selftest(device, settle)
+    if network is None:
+        _usage("give the network to deploy (net.yaml or config.json), or --selftest")
     duration_s = _duration(duration)
     _check_output(output)
     config = _load(network)
     names = _monitor(monitor, config)
-    events = _read_input(input, config) if input is not None else None
+    events = _read_input(input, config, polarity) if input is not None else None
     if device is None:
         device, why = _find_board(config)
         if device is None:
@@ -83,9 +103,15 @@ def deploy(
         from .. import hardware
 
         result = hardware.deploy(
-            config, device, events=events, monitor=names, duration_s=duration_s, live=live, states=states
+            config, device, events=events, monitor=names, duration_s=duration_s, live=live, states=states,
+            settle_s=settle, quiet_s=quiet, slow_clock_hz=slow_clock, keep_time=keep_time, raw_dvs=raw_dvs,
         )
     else:
+        board_only = [name for name, given in (("--settle", settle is not None), ("--quiet", quiet is not None),
+                                               ("--slow-clock", slow_clock is not None), ("--keep-time", keep_time),
+                                               ("--raw-dvs", raw_dvs)) if given]
+        if board_only:
+            typer.echo(f"note: {', '.join(board_only)} only apply to a board; the simulator ignores them", err=True)
         if live:
             _usage("--live needs a board; the simulator plays an --input file")
         if events is None:
@@ -94,9 +120,47 @@ def deploy(
             events = events[events["t"] < duration_s * 1e6]
         result = _simulate(config, events, names, states, network, input)
     _finish(config, events, result, output)
+    for line in _board_lines(config, result):
+        typer.echo(line)
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _selftest(device: Optional[str], settle: Optional[float]) -> None:
+    """The first-board checklist (docs/hardware.md); exit status 3 when a check fails."""
+    from ..errors import EXIT_DEVICE
+    from ..hardware import selftest
+
+    if device == "sim":
+        _usage("--selftest checks a board; give --device <board> (or none for the first attached)")
+    report = selftest.run(device, settle_s=settle, progress=lambda line: typer.echo(line, err=True))
+    for line in report.lines():
+        typer.echo(line)
+    if report.failed:
+        raise typer.Exit(EXIT_DEVICE)
+
+
+def _board_lines(config, result):
+    """What only a board reports: the readout's decision (docs/hardware.md, "Readout")."""
+    from ..chips import profile
+    from ..events import readout_decision
+
+    if result.readout is None and result.readout_pins is None:
+        return []
+    readout_core = profile(config.header.target).readout_layer
+    feeding = [r.name for r in config.header.layers
+               if any(d.enable and d.layer == readout_core for d in config.chip.cnn_layers[r.core].destinations)]
+    decision = readout_decision(result)
+    readings = (0 if result.readout_pins is None else len(result.readout_pins)) + \
+        (0 if result.readout is None else len(result.readout))
+    if decision is None:
+        return [f"readout: no class reached the threshold ({readings} readings)"]
+    source = "pin readings" if decision.source == "pins" else "readout values"
+    tie = f"; tied with class {', '.join(map(str, decision.tied))}" if decision.tied else ""
+    layer = f" of {feeding[0]}" if feeding else ""
+    return [f"readout: class {decision.cls} (feature {decision.cls - 1}{layer}) in {decision.votes} of "
+            f"{decision.readings} {source}{tie}"]
 
 
 def _usage(message: str) -> None:
@@ -121,37 +185,16 @@ def _check_output(path: Optional[Path]) -> None:
         ensure_writable(path)
 
 
-def _read_input(path: Path, config):
-    """The file's /input in the network's event kind, checked against the network's input shape."""
-    from ..errors import Location, SpecError
-    from ..events import check_range, kind_of, read_event_file
+def _read_input(path: Path, config, polarity: Optional[str] = None):
+    """The file's events (event file, tonic .npy, AEDAT4) in the network's event kind, range-checked."""
+    from ..inputs import POLARITY, for_network, read_events
 
-    content = read_event_file(path)
-    where = Location(str(path), path="/input")
-    if content.input is None:
-        raise SpecError.single("events-format", "the file has no /input events to play", where)
-    name, wanted = config.header.name, config.header.input.kind
-    if kind_of(content.input) != wanted:
-        raise SpecError.single("events-format", _kind_mismatch(kind_of(content.input), name, wanted), where)
-    if content.network and content.network != name:
-        typer.echo(f"note: {path} was made for network {content.network!r}; running {name!r}", err=True)
-    check_range(content.input, config.header.input.shape, str(path))  # read_event_file already cast and ordered it
-    return content.input
-
-
-KIND_WORDS = {"dvs": "DVS events (x, y, t, p)", "spikes": "spike events (t, c, x, y)"}
-KIND_HINTS = {
-    "dvs": "play it DVS events: an /input of kind 'dvs' (docs/events.md)",
-    "spikes": "to feed polarity as the channel, write as_events(events, 'spikes') (p becomes c) as the /input",
-}
-
-
-def _kind_mismatch(found: str, network: str, wanted: str) -> str:
-    into = "its DVS layer" if wanted == "dvs" else "its first layers"
-    return (
-        f"the file holds {KIND_WORDS[found]}, but network {network!r} takes {KIND_WORDS[wanted]} into {into}; "
-        f"{KIND_HINTS[wanted]}"
-    )
+    if polarity is not None and polarity not in POLARITY:
+        raise typer.BadParameter(f"must be one of {', '.join(POLARITY)}", param_hint="--polarity")
+    recording = for_network(read_events(path), config, polarity, str(path))
+    for note in recording.notes:
+        typer.echo(f"note: {note}", err=True)
+    return recording.events
 
 
 def _monitor(text: Optional[str], config):
@@ -185,17 +228,20 @@ def _find_board(config) -> Tuple[Optional[str], str]:
     """A free board for the network, or None and why (one short line for the fallback notice)."""
     from .. import hardware
 
-    if not hardware.sdk.installed():
+    trouble = hardware.sdk.problem()
+    if trouble is not None:
+        if trouble.diagnostics[0].code == "samna-shim":
+            return None, f"samna is only PyPI's installer shim, so no board is used; install the SDK with: {hardware.sdk.install_hint(hardware.sdk.shim_version())}"
         return None, "samna is not installed, so no board is used"
     return hardware.find_board(config), f"no free board for {config.header.target} attached"
 
 
 def _simulate(config, events, monitor, states: bool, network: Path, input: Path):  # noqa: A002
-    from ..sim import COMPILED, Simulator
+    from ..sim import COMPILED, FALLBACK_REASON, Simulator
 
     sim = Simulator(config, str(network))
-    if not COMPILED and len(events) > 10_000:
-        typer.echo("note: numba is not installed; pip install 'dynapspec[sim-fast]' runs the simulator ~250x faster", err=True)
+    if not COMPILED:
+        typer.echo(f"note: the simulator runs its plain-Python kernel, hundreds of times slower: {FALLBACK_REASON}", err=True)
     if is_tty() and len(events) >= LONG_INPUT:
         with typer.progressbar(length=len(events), label="simulating", file=sys.stderr) as bar:
             last = [0]

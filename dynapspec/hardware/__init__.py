@@ -3,7 +3,7 @@
 samna is imported lazily, inside these functions only. The public surface:
 
 * :func:`open` -> :class:`Board` (a context manager): ``apply``, ``monitor``, ``send``, ``read``,
-  ``run``, ``live``, ``reset_states``, ``close``; results are the simulator's ``RunResult``.
+  ``run``, ``live``, ``reset_states``, ``states``, ``close``; results are the simulator's ``RunResult``.
 * :func:`boards` lists attached boards with their ``--device`` strings.
 * :func:`find_board` and :func:`deploy` are what ``dynapspec deploy`` calls.
 """
@@ -22,15 +22,18 @@ from .devices import Attached, attached, find, parse, resolve
 __all__ = ["Attached", "Board", "boards", "deploy", "find_board", "open"]
 
 
-def open(device: str, settle_s: float = 1.0, slow_clock_hz: Optional[float] = None) -> Board:  # noqa: A001
-    """Open the board a device string names (``speck2fdevkit:0``); raises ``DeviceError``."""
+def open(device: str, settle_s: Optional[float] = None, slow_clock_hz: Optional[int] = None) -> Board:  # noqa: A001
+    """Open the board a device string names (``speck2fdevkit:0``); raises ``DeviceError``.
+
+    ``settle_s`` (default 1 s) and ``slow_clock_hz`` (default 20 Hz): docs/hardware.md, "Timing".
+    """
     parse(device)  # a malformed string is a usage error, whether or not samna is installed
     samna = sdk.load()
     return open_board(samna, resolve(samna, device), settle_s=settle_s, slow_clock_hz=slow_clock_hz)
 
 
 def boards() -> List[Attached]:
-    """Every board samna sees, in ``--device`` order; raises ``samna-missing``."""
+    """Every board samna sees, in ``--device`` order; raises ``samna-missing`` / ``samna-shim``."""
     return attached(sdk.load())
 
 
@@ -48,27 +51,34 @@ def find_board(config: Config) -> Optional[str]:
 
 
 def deploy(config: Config, device: str, events=None, monitor=None, duration_s: Optional[float] = None,
-           quiet_s: float = 0.3, live: bool = False, settle_s: float = 1.0, states: bool = False) -> RunResult:
+           quiet_s: Optional[float] = None, live: bool = False, settle_s: Optional[float] = None,
+           states: bool = False, slow_clock_hz: Optional[int] = None, keep_time: bool = False,
+           raw_dvs: bool = False) -> RunResult:
     """Open ``device``, apply ``config``, play ``events`` (or run live), close the board on every path.
 
     ``monitor``: None (the configuration's choice), ``"all"`` or layer names and ``"dvs"``;
-    ``states``: also read every neuron's final state. Warnings go to stderr. Raises
-    ``DeviceError`` (exit status 3) with the board closed.
+    ``raw_dvs``: also record the DVS layer's raw input; ``states``: also read every neuron's final
+    state; ``keep_time``: report times in the input's own time base instead of from its first event.
+    Warnings go to stderr. Raises ``DeviceError`` (exit status 3) with the board closed.
     """
     parse(device)
+    if raw_dvs and config.header.input.kind != "dvs":
+        raise SpecError.single("raw-dvs-input", f"{config.header.name} takes {config.header.input.kind} input; raw DVS "
+                               "events exist only for a network whose input is the DVS layer")
     samna = sdk.load()
     target = resolve(samna, device)
     check_target(config, target.target, target.device)
-    board = open_board(samna, target, settle_s=settle_s)
+    board = open_board(samna, target, settle_s=settle_s, slow_clock_hz=slow_clock_hz)
     try:
-        board.monitor(monitor)
+        board.monitor(monitor, raw_dvs=raw_dvs)
         board.apply(config)
         if live:
             if events is not None:
                 raise SpecError.single("live-input", "--live runs from the board's sensor; drop --input")
             result = board.live(duration_s=duration_s, printer=lambda line: builtins.print(line, flush=True))
         else:
-            result = board.run(events, duration_s=duration_s, quiet_s=quiet_s, record_states=states)
+            result = board.run(events, duration_s=duration_s, quiet_s=quiet_s, record_states=states,
+                               keep_time=keep_time)
         return result
     finally:
         emit(board.warnings)

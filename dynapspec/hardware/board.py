@@ -1,9 +1,10 @@
-"""An open board: the simulator's API on real hardware (CHIP.md section 8).
+"""An open board: the simulator's API on real hardware (docs/hardware.md).
 
 ``apply`` writes a Config, ``send`` streams events with their timestamps, ``read`` drains what the
 chip sent back, ``run`` plays a finite input start to finish, ``live`` runs from the on-die sensor,
 and every path out of a failure or Ctrl-C leaves the board closed. Results are the simulator's
-:class:`~dynapspec.events.RunResult`, so switching engines is changing one name.
+:class:`~dynapspec.events.RunResult` plus what only a board says (readout events, dropped-event
+counts, the DVS layer's raw input), so switching engines is changing one name.
 """
 from __future__ import annotations
 
@@ -18,7 +19,16 @@ import numpy as np
 from .. import chips
 from ..config import Config
 from ..errors import Diagnostic, DynapspecError, Location, SpecError, reason, warning
-from ..events import CHIP_SPIKE_DTYPE, RunResult, as_events, check_range, split_by_core
+from ..events import (
+    CHIP_SPIKE_DTYPE,
+    DVS_DTYPE,
+    PIN_DTYPE,
+    READOUT_DTYPE,
+    RunResult,
+    as_events,
+    check_range,
+    split_by_core,
+)
 from . import configure, sdk
 from . import monitor as monitors
 from .devices import Attached
@@ -27,26 +37,49 @@ SENSOR_RUN_S = 1.0  # how long a sensor-fed run records when no duration is give
 STAMP_LIMIT_US = 2**32  # U18: timestamps are assumed 32-bit on the board
 
 
+def neuron_address(features: int, width: int, f: int, x: int, y: int) -> int:
+    """A ReadNeuronValue address: [zero fill | y | x | feature], fields ceil(log2) of each size wide.
+
+    Speck 2e/2f datasheet, "Memory configuration" (worked example: 16x16x128, feature 63, x 3, y 11
+    -> 0b1011_0011_0111111). sinabs' ``calculate_neuron_address`` shifts y by the y width instead of
+    the x width, which agrees only on square maps (U17).
+    """
+    f_bits, x_bits = (features - 1).bit_length(), (width - 1).bit_length()
+    return (y << (f_bits + x_bits)) | (x << f_bits) | f
+
+
+def lead_us(count: int) -> int:
+    """Board time before the first input event, so the write is done before the watch reaches it."""
+    lead = sdk.facts()["lead_us"]
+    return int(lead["base"] + lead["per_event"] * count)
+
+
 class Board:
     """A board opened through samna. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, samna: Any, attached: Attached, handle: Any, settle_s: float = 1.0,
-                 slow_clock_hz: Optional[float] = None):
+    def __init__(self, samna: Any, attached: Attached, handle: Any, settle_s: Optional[float] = None,
+                 slow_clock_hz: Optional[int] = None):
+        facts = sdk.facts()
         self.device = attached.device
         self.profile = chips.profile(attached.target)
-        self.settle_s = settle_s
-        self.slow_clock_hz = slow_clock_hz if slow_clock_hz is not None else sdk.facts()["slow_clock_hz"]
+        self.settle_s = facts["settle_s"] if settle_s is None else settle_s
+        # UnifirmModule.set_slow_clk_rate(self, arg0: int): pybind11 refuses a float there
+        self.slow_clock_hz = int(facts["slow_clock_hz"] if slow_clock_hz is None else slow_clock_hz)
+        if self.slow_clock_hz < 1:
+            raise SpecError.single("slow-clock", f"the slow clock rate must be a whole number of Hz >= 1, got {slow_clock_hz}")
         self.warnings: List[Diagnostic] = sdk.version_warnings(samna)
         sdk.log.info("%s: samna %s", self.device, sdk.version(samna))
         self._samna, self._handle = samna, handle
         self._chip = sdk.chip_module(samna, self.profile.samna_module, attached.target)
+        self._dropped_class = _dropped_class(samna)
         self._closed = False
         self._config: Optional[Config] = None
         self._request: monitors.Monitor = None
+        self._raw_dvs = False
         self._names: Sequence[str] = ()
-        self._pending: List[tuple] = []
-        self._values: List[tuple] = []
-        self._sent = 0
+        self._slow_clock_on = False
+        self.dropped_total = 0  # DroppedEventsNum over the board's whole session
+        self._clear()
         self._since = time.monotonic()
         with self._guard("connecting to the chip model"):
             self._model = sdk.call(handle, ("get_model", "get_device_model"))
@@ -92,42 +125,38 @@ class Board:
         check_target(config, self.profile.target, self.device)
         names = monitors.resolve(config, self._request)
         effective = config if self._request is None else monitors.with_monitors(config, names)
+        if self._raw_dvs:
+            effective = _with_dvs(effective, raw_monitor_enable=True)
+        self._check_sensor_release(effective)
         samna_config = configure.to_samna(self._chip, effective, self.profile)
-        try:
-            self._model.apply_configuration(samna_config)
-        except Exception as exc:
-            raise sdk.fail("device-rejected", f"applying the configuration failed: {reason(exc)}", self.device) from None
-        time.sleep(self.settle_s)  # U15: the reference waits 1 s after applying
-        chip = effective.chip
-        if any(core.leak_enable for core in chip.cnn_layers) or (chip.readout is not None and chip.readout.enable):
-            with self._guard("starting the slow clock"):
-                io = self._handle.get_io_module()
-                io.set_slow_clk_rate(self.slow_clock_hz)
-                io.set_slow_clk(True)
+        self._apply(samna_config)
+        time.sleep(self.settle_s)  # U15: sinabs' DynapcnnNetwork.to sleeps 1 s after applying
+        self._check_applied(effective)
+        self._slow_clock(_needs_slow_clock(effective))
         self._config, self._names, self._applied = config, names, samna_config
         self.warnings += monitors.notes(effective, names)
 
-    def monitor(self, layers: monitors.Monitor) -> None:
-        """Choose what the host sees (``"all"``, names, ``"dvs"``); re-applies if already configured."""
-        self._request = layers
+    def monitor(self, layers: monitors.Monitor, raw_dvs: bool = False) -> None:
+        """Choose what the host sees (``"all"``, names, ``"dvs"``; ``raw_dvs``: the DVS layer's raw
+        input too); re-applies if already configured."""
+        self._request, self._raw_dvs = layers, raw_dvs
         if self._config is not None:
             self.apply(self._config)
 
     def reset_states(self) -> None:
         """Every neuron back to ``neurons_initial_value``: the last configuration is written again."""
         self._require_config()
-        with self._guard("resetting neuron states"):
-            self._model.apply_configuration(self._applied)
+        self._apply(self._applied)
         time.sleep(self.settle_s)
 
     # ---------------------------------------------------------------- events
 
     def send(self, events) -> int:
-        """Write host events (DVS or spike events, per the network's input); returns how many."""
+        """Write host events (DVS or spike events, per the network's input) as they are; returns how many."""
         config = self._require_config()
         array = self._host_events(config, events)
         with self._guard("sending events"):
-            self._source.write(self._to_samna(config, array))
+            self._source.write(self._to_samna(config, array, 0))
         self._sent += len(array)
         return len(array)
 
@@ -135,14 +164,10 @@ class Board:
         """Everything the chip sent since the last read (or run), without waiting."""
         self._require_config()
         self._drain()
-        return self._result(time.monotonic() - self._since)
+        return self._result(time.monotonic() - self._since, 0)
 
     def states(self, timeout_s: float = 10.0) -> Dict[str, np.ndarray]:
-        """Neuron states per layer in samna's ``[f][x][y]``, read one neuron at a time.
-
-        ``ReadNeuronValue`` addresses follow the datasheet: ``(y << (bf+bx)) | (x << bf) | f`` with
-        bf, bx the bit widths of features and x (U17, unconfirmed on silicon when x and y differ).
-        """
+        """Neuron states per layer in samna's ``[f][x][y]``, read one neuron at a time (:func:`neuron_address`)."""
         config = self._require_config()
         event = self._chip.event
         wanted: Dict[tuple, tuple] = {}
@@ -151,11 +176,10 @@ class Board:
             shape = config.chip.cnn_layers[record.core].dimensions.output_shape
             features, width, height = shape.feature_count, shape.size.x, shape.size.y
             out[record.name] = np.zeros((features, width, height), dtype=np.int16)
-            bf, bx = (features - 1).bit_length(), (width - 1).bit_length()
             for y in range(height):
                 for x in range(width):
                     for f in range(features):
-                        wanted[(record.core, (y << (bf + bx)) | (x << bf) | f)] = (record.name, f, x, y)
+                        wanted[(record.core, neuron_address(features, width, f, x, y))] = (record.name, f, x, y)
         self._values = []
         with self._guard("reading neuron states"):
             self._source.write([_make(event.ReadNeuronValue, layer=core, address=a) for core, a in wanted])
@@ -172,28 +196,36 @@ class Board:
         return out
 
     def run(self, events=None, monitor: monitors.Monitor = None, duration_s: Optional[float] = None,
-            quiet_s: float = 0.3, timeout_s: float = 60.0, record_states: bool = False) -> RunResult:
-        """Play a finite input and collect the answer (CHIP.md section 8, "Running a finite input").
+            quiet_s: Optional[float] = None, timeout_s: float = 60.0, record_states: bool = False,
+            keep_time: bool = False) -> RunResult:
+        """Play a finite input and collect the answer (docs/hardware.md, "Timing").
 
-        Records until the last input timestamp has passed and then nothing new arrived for
-        ``quiet_s``, or for exactly ``duration_s`` when given; a chip still busy ``timeout_s``
-        after the input ends is cut off with a warning.
+        The input is played from its first event: that event gets a lead (:func:`lead_us`) so the
+        write is finished before the stop watch reaches it, and the recorded times are rebased to
+        the first input event (``keep_time``: to the input's own time base). Records until the last
+        input event has been played and then nothing new arrived for ``quiet_s``, or for exactly
+        ``duration_s`` when given; a chip still busy ``timeout_s`` later is cut off with a warning.
         """
         if monitor is not None and monitor != self._request:
-            self.monitor(monitor)
+            self.monitor(monitor, self._raw_dvs)
         config = self._require_config()
+        quiet_s = sdk.facts()["quiet_s"] if quiet_s is None else quiet_s
         array = self._host_events(config, events) if events is not None else None
-        payload = self._to_samna(config, array) if array is not None else []
         if duration_s is None and array is None:
             if config.header.input.source != "sensor":
                 raise SpecError.single("events-format", f"{config.header.name} takes its input from the host: give "
                                        "events to play (--input events.h5), or a duration to record without input")
             duration_s = SENSOR_RUN_S
-        last_s = float(array["t"][-1]) / 1e6 if array is not None and len(array) else 0.0
-        poll_s = min(0.1, quiet_s)
+        played = array is not None and len(array) > 0
+        first = int(array["t"][0]) if played else 0
+        lead = lead_us(len(array)) if played else 0
+        self._warn_far_start(first, keep_time)
+        payload = self._to_samna(config, array, lead - first) if played else []
+        last_s = (lead + int(array["t"][-1]) - first) / 1e6 if played else 0.0
+        poll_s = min(sdk.facts()["poll_s"], quiet_s)
         with self._guard("running the input"):
             self._sink.get_events()  # stale events from before this run
-            self._pending, self._sent = [], 0
+            self._clear()
             self._timestamps(True)
             start = self._since = time.monotonic()
             self._source.write(payload)
@@ -217,7 +249,7 @@ class Board:
                                                  Location(self.device)))
                     break
             self._timestamps(False)
-        result = self._result(time.monotonic() - start)
+        result = self._result(time.monotonic() - start, (first if keep_time else 0) - lead)
         return dataclasses.replace(result, states=self.states()) if record_states else result
 
     def live(self, duration_s: Optional[float] = None, interval_s: float = 0.5,
@@ -231,12 +263,11 @@ class Board:
             raise SpecError.single("live-input", f"--live needs a network whose input is the DVS layer on a board with a "
                                    f"sensor; {config.header.name} takes {config.header.input.kind} input on {self.device}")
         if not config.chip.dvs_layer.pass_sensor_events:
-            dvs = dataclasses.replace(config.chip.dvs_layer, pass_sensor_events=True)
-            self.apply(dataclasses.replace(config, chip=dataclasses.replace(config.chip, dvs_layer=dvs)))
+            self.apply(_with_dvs(config, pass_sensor_events=True))
         shown = [r for r in config.header.layers if r.name in self._names]
         start = time.monotonic()
         with self._guard("running live"):
-            self._pending, self._sent = [], 0
+            self._clear()
             self._timestamps(True)
             try:
                 seen = 0
@@ -248,7 +279,7 @@ class Board:
             except KeyboardInterrupt:
                 pass
             self._timestamps(False)
-        return self._result(time.monotonic() - start)
+        return self._result(time.monotonic() - start, 0)
 
     # ---------------------------------------------------------------- internals
 
@@ -274,33 +305,132 @@ class Board:
             raise sdk.fail("device-lost", f"{what} failed ({type(exc).__name__}: {reason(exc)}); is the board still "
                            "plugged in?", self.device) from None
 
+    def _apply(self, samna_config: Any) -> None:
+        """``apply_configuration``, with one soft reset and retry when it times out (sinabs issue #269)."""
+        try:
+            self._model.apply_configuration(samna_config)
+            return
+        except Exception as exc:
+            if not _timed_out(exc):
+                raise sdk.fail("device-rejected", f"applying the configuration failed: {reason(exc)}", self.device) from None
+            first = reason(exc)
+        if not sdk.has(self._handle, "reset_board_soft"):
+            raise sdk.fail("device-timeout", f"applying the configuration timed out ({first}); {RESET_HINT}", self.device)
+        self.warnings.append(warning("device-timeout", f"applying the configuration timed out ({first}); soft-reset the "
+                                     "board (reset_board_soft) and tried once more", Location(self.device)))
+        with self._guard("soft-resetting the board"):
+            self._handle.reset_board_soft(True)
+        time.sleep(self.settle_s)
+        self._slow_clock_on = False  # the reset restarted the FPGA
+        try:
+            self._model.apply_configuration(samna_config)
+        except Exception as exc:
+            if _timed_out(exc):
+                raise sdk.fail("device-timeout", f"applying the configuration timed out again after a soft reset "
+                               f"({reason(exc)}); {RESET_HINT}", self.device) from None
+            raise sdk.fail("device-rejected", f"applying the configuration failed: {reason(exc)}", self.device) from None
+
+    def _check_sensor_release(self, config: Config) -> None:
+        """Refuse a sensor-fed run that the installed samna would leave without sensor events."""
+        bug = sdk.facts()["sensor_needs_monitor"]
+        dvs = config.chip.dvs_layer
+        if (self.profile.chip != bug["chip"] or not dvs.pass_sensor_events or dvs.monitor_enable
+                or dvs.raw_monitor_enable or not sdk.older_than(self._samna, bug["fixed"])):
+            return
+        raise sdk.fail("samna-version", f"samna {sdk.version(self._samna)} has a {bug['chip']} bug (fixed in "
+                       f"{bug['fixed']}): the cores get no sensor events unless the DVS layer is monitored; upgrade "
+                       f"with `{sdk.install_hint(bug['fixed'])}`, or monitor the DVS layer (--monitor dvs,...)",
+                       self.device)
+
+    def _check_applied(self, config: Config) -> None:
+        """samna keeps the last applied configuration: make sure the sensor is let in only if meant to be."""
+        if not sdk.has(self._model, "get_configuration"):
+            return
+        with self._guard("reading the applied configuration back"):
+            passed = configure.sensor_passed(self._model.get_configuration())
+        wanted = config.chip.dvs_layer.pass_sensor_events
+        if passed != wanted:
+            raise sdk.fail("samna-version", f"samna applied dvs_layer.pass_sensor_events = {passed}, not {wanted}: the "
+                           "on-die sensor's events would " + ("mix with the host's" if passed else "not reach the network"),
+                           self.device)
+
+    def _slow_clock(self, on: bool) -> None:
+        """Start the slow clock at ``slow_clock_hz`` (an int) when a core leaks or the readout runs."""
+        if on == self._slow_clock_on:
+            return
+        with self._guard("setting the slow clock"):
+            io = self._handle.get_io_module()
+            if on:  # sinabs' using_readout_layer: the rate first, then enable
+                io.set_slow_clk_rate(self.slow_clock_hz)
+            io.set_slow_clk(on)
+        self._slow_clock_on = on
+
+    def _warn_far_start(self, first: int, keep_time: bool) -> None:
+        if first > sdk.facts()["far_start_us"]:
+            kept = "kept in the input's time base (--keep-time)" if keep_time else \
+                "counted from it (--keep-time keeps the input's time base)"
+            self.warnings.append(warning("events-rebased", f"the input starts at t = {first / 1e6:g} s; the board plays "
+                                         f"it from its first event and recorded times are {kept}", Location(self.device)))
+
     def _host_events(self, config: Config, events) -> np.ndarray:
         array = as_events(events, config.header.input.kind)
         check_range(array, config.header.input.shape)
-        if len(array) and int(array["t"][-1]) >= STAMP_LIMIT_US:
-            raise SpecError.single("events-range", f"the last event is at t={int(array['t'][-1])} us; keep board runs "
-                                   f"under 2^32 us (about 71 min), the time stamper's assumed width (U18)")
+        if len(array) and int(array["t"][-1]) - int(array["t"][0]) + lead_us(len(array)) >= STAMP_LIMIT_US:
+            raise SpecError.single("events-range", f"the input spans {int(array['t'][-1]) - int(array['t'][0])} us; keep "
+                                   f"board runs under 2^32 us (about 71 min), the time stamper's assumed width (U18)")
         return array
 
-    def _to_samna(self, config: Config, array: np.ndarray) -> list:
-        """Host events as samna events: spikes go to every input core, DVS events to the DVS layer."""
+    def _to_samna(self, config: Config, array: np.ndarray, shift: int) -> list:
+        """Host events as samna events at their time + ``shift``: spikes to every input core, DVS events to the DVS layer."""
         event = self._chip.event
         columns = {name: array[name].tolist() for name in array.dtype.names}
+        stamps = [t + shift for t in columns["t"]]
         if config.header.input.kind == "dvs":
             return [_make(event.DvsEvent, x=x, y=y, p=bool(p), timestamp=t)
-                    for x, y, p, t in zip(columns["x"], columns["y"], columns["p"], columns["t"])]
+                    for x, y, p, t in zip(columns["x"], columns["y"], columns["p"], stamps)]
         cores = config.header.input.cores
         return [_make(event.Spike, layer=core, feature=c, x=x, y=y, timestamp=t)
-                for t, c, x, y in zip(columns["t"], columns["c"], columns["x"], columns["y"]) for core in cores]
+                for t, c, x, y in zip(stamps, columns["c"], columns["x"], columns["y"]) for core in cores]
+
+    def _clear(self) -> None:
+        self._pending: List[tuple] = []
+        self._values: List[tuple] = []
+        self._readout: List[int] = []
+        self._pins: List[tuple] = []
+        self._raw: List[tuple] = []
+        self._dropped = 0
+        self._sent = 0
 
     def _drain(self) -> int:
-        """Move the sink's spikes into ``_pending`` and neuron values into ``_values``; returns how many arrived."""
+        """Sort what the sink holds into spikes, neuron values, readout, raw DVS and dropped counts.
+
+        Returns how many events carry news; the readout's per-tick ReadoutValue stream does not
+        (it never stops while the slow clock runs).
+        """
         event = self._chip.event
+        readout_value = getattr(event, "ReadoutValue", None)
+        pin_value = getattr(event, "ReadoutPinValue", None)
         with self._guard("reading events"):
             raw = self._sink.get_events()
-        self._pending += [(e.timestamp, e.layer, e.feature, e.x, e.y) for e in raw if isinstance(e, event.Spike)]
-        self._values += [(e.layer, e.address, e.neuron_state) for e in raw if isinstance(e, event.NeuronValue)]
-        return len(raw)
+        news = 0
+        for e in raw:
+            if isinstance(e, event.Spike):
+                self._pending.append((e.timestamp, e.layer, e.feature, e.x, e.y))
+            elif isinstance(e, event.NeuronValue):
+                self._values.append((e.layer, e.address, e.neuron_state))
+            elif readout_value is not None and isinstance(e, readout_value):
+                self._readout.append(e.value)
+                continue
+            elif pin_value is not None and isinstance(e, pin_value):
+                self._pins.append((e.timestamp, e.index))
+            elif isinstance(e, event.DvsEvent):
+                self._raw.append((e.x, e.y, e.timestamp, int(e.p)))
+            elif self._dropped_class is not None and isinstance(e, self._dropped_class):
+                self._dropped += int(e.num)
+            else:
+                sdk.log.info("%s: ignored %s", self.device, type(e).__name__)
+            news += 1
+        return news
 
     def _timestamps(self, on: bool) -> None:
         """Reset and start (or stop) the board's time stamper; timestamps are µs from the start."""
@@ -319,17 +449,63 @@ class Board:
                 io.write_config(register, 0)
             io.write_config(register, 1 if on else 0)
 
-    def _result(self, duration_s: float) -> RunResult:
-        output = np.array(self._pending, dtype=CHIP_SPIKE_DTYPE)
+    def _result(self, duration_s: float, shift: int) -> RunResult:
+        """What arrived since the last result, board times moved by ``shift`` µs (never below 0)."""
+        def moved(rows, column, dtype):
+            array = np.array(rows, dtype=dtype)
+            array[column] = np.maximum(array[column].astype(np.int64) + shift, 0)
+            return array
+
+        output = moved(self._pending, "t", CHIP_SPIKE_DTYPE)
         names = monitors.core_names(self._config)
         watched = {core: name for core, name in names.items() if name in self._names}
         layers = split_by_core(output, watched)
+        readout_on = self._config.chip.readout is not None and self._config.chip.readout.enable
         result = RunResult(
             output=output, layers=layers, spike_counts={name: len(layers[name]) for name in watched.values()},
             input_count=self._sent, duration_s=duration_s, device=self.device,
+            readout=np.array(list(enumerate(self._readout)), dtype=READOUT_DTYPE) if readout_on else None,
+            readout_pins=moved(self._pins, "t", PIN_DTYPE) if readout_on else None,
+            dropped=self._dropped,
+            raw_dvs=moved(self._raw, "t", DVS_DTYPE) if self._raw_dvs else None,
         )
-        self._pending, self._sent, self._since = [], 0, time.monotonic()
+        self.dropped_total += self._dropped
+        if self._dropped:
+            self.warnings.append(warning("events-dropped", f"the board's IO module dropped {self._dropped} events "
+                                         "(samna DroppedEventsNum): the output is incomplete; slow the input down or "
+                                         "monitor fewer layers", Location(self.device)))
+        self._clear()
+        self._since = time.monotonic()
         return result
+
+
+RESET_HINT = "press the board's reset button (or unplug and replug it) and run again"
+
+
+def _timed_out(exc: Exception) -> bool:
+    """samna reports a stuck board as "Apply configuration timeout" (sinabs issue #269)."""
+    text = str(exc).lower()
+    return isinstance(exc, TimeoutError) or "timeout" in text or "timed out" in text
+
+
+def _dropped_class(samna: Any) -> Optional[type]:
+    """``samna.unifirm.modules.events.DroppedEventsNum`` (``num``: events the IO module dropped), if present."""
+    found = samna
+    for name in ("unifirm", "modules", "events", "DroppedEventsNum"):
+        found = getattr(found, name, None)
+        if found is None:
+            return None
+    return found
+
+
+def _with_dvs(config: Config, **fields) -> Config:
+    dvs = dataclasses.replace(config.chip.dvs_layer, **fields)
+    return dataclasses.replace(config, chip=dataclasses.replace(config.chip, dvs_layer=dvs))
+
+
+def _needs_slow_clock(config: Config) -> bool:
+    chip = config.chip
+    return any(core.leak_enable for core in chip.cnn_layers) or (chip.readout is not None and chip.readout.enable)
 
 
 def _make(cls: Any, **fields) -> Any:
@@ -366,7 +542,7 @@ def check_target(config: Config, target: Optional[str], device: str) -> None:
 
 
 def open_board(samna: Any, attached: Attached, **options) -> Board:
-    """Open ``attached`` and wrap it; ``device-busy`` when another process holds it."""
+    """Open ``attached`` and wrap it; each way opening fails has its own code and remedy."""
     if attached.target is None:
         raise sdk.fail("target-mismatch", f"a {attached.device_type_name}, which dynapspec has no profile for",
                        attached.device)
@@ -377,13 +553,27 @@ def open_board(samna: Any, attached: Attached, **options) -> Board:
     try:
         handle = samna.device.open_device(attached.info)
     except Exception as exc:
-        raise sdk.fail("device-busy", f"could not be opened ({reason(exc)})", attached.device) from None
+        raise _open_failure(samna, exc, attached.device) from None
     try:
         return Board(samna, attached, handle, **options)
     except BaseException:
         with contextlib.suppress(Exception):
             samna.device.close_device(handle)
         raise
+
+
+def _open_failure(samna: Any, exc: Exception, device: str) -> DynapspecError:
+    """samna >= 0.46.1 refuses a board whose firmware it does not support (changelog 0.46.1)."""
+    text = reason(exc)
+    if "firmware" in text.lower():
+        version = sdk.version(samna)
+        return sdk.fail("device-firmware", f"samna {version} refused the board's firmware ({text}); flash the firmware "
+                        f"that matches samna {version} (samna's Flasher page), or install the samna release that "
+                        "matches the board", device)
+    if _timed_out(exc):
+        return sdk.fail("device-timeout", f"opening the board timed out ({text}); {RESET_HINT}", device)
+    return sdk.fail("device-open", f"samna could not open it ({text}); unplug and replug it, and check the udev "
+                    "rules (docs/hardware.md)", device)
 
 
 def emit(diagnostics: Sequence[Diagnostic]) -> None:

@@ -2,7 +2,7 @@
 
 ``monitor`` is ``None`` (keep the compiled configuration's choice), ``"all"``, or a list of layer
 names and ``"dvs"``. A board only reports monitored layers, in the producer's own pre-pooling,
-unshifted coordinates (CHIP.md U16), so monitoring a layer that pools on its way out is warned about.
+unshifted coordinates (docs/chip.md U16), so monitoring a layer that pools on its way out is warned about.
 """
 from __future__ import annotations
 
@@ -70,9 +70,6 @@ def notes(config: Config, names: Sequence[str]) -> List[Diagnostic]:
                                f"the {dest.pooling}x{dest.pooling} pooling on the way to "
                                f"{targets.get(dest.layer, f'core {dest.layer}')}",
                                Location(config.header.spec_file, record.spec_line, layer=record.name)))
-    if DVS_NAME in names and config.header.input.source == "host":
-        out.append(warning("monitor-dvs-sensor", "monitoring the DVS layer lets the on-die sensor's events in "
-                           "alongside the events you send (samna sets pass_sensor_events)"))
     readout = config.chip.readout
     if readout is not None and readout.monitor_enable:
         out.append(warning("readout-monitor", "readout.monitor_enable is set: the host receives ReadoutValue "

@@ -1,17 +1,19 @@
 """The only door to samna: a lazy import, its version, and attribute feature detection.
 
-samna's PyPI wheel is an installer stub that downloads the SDK when imported, and its API moves
-between releases (CHIP.md section 8), so nothing imports it at module level and every name the
-adapter needs is looked up here, with a clear error when it is missing.
+samna's PyPI wheel is an installer shim that runs pip to download the SDK when imported (samna's
+install page), and its API moves between releases, so nothing imports it at module level, the shim
+is recognised from its installed files without importing it, and every name the adapter needs is
+looked up here, with a clear error when it is missing.
 """
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import importlib.util
 import logging
 import re
 from importlib import resources
-from typing import Any, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import yaml
 
@@ -19,7 +21,7 @@ from ..errors import DeviceError, Location, reason, warning
 
 log = logging.getLogger("dynapspec.hardware")
 
-INSTALL_HINT = "pip install 'dynapspec[hardware]'"
+NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")  # a real samna is a compiled (pybind11) extension
 
 
 @functools.lru_cache(maxsize=None)
@@ -33,24 +35,59 @@ def fail(code: str, message: str, where: str = "samna") -> DeviceError:
     return DeviceError.single(code, message, Location(where))
 
 
-def installed() -> bool:
-    """Whether samna is there to import, found without importing it (the PyPI stub downloads on import)."""
+def install_hint(version: str = "") -> str:
+    """The command that installs the SDK itself, from SynSense's index (samna install page)."""
+    pin = f"=={version}" if version else ""
+    return f"pip install --force-reinstall 'samna{pin}' --index-url {facts()['sdk_index']}"
+
+
+def shim_version() -> Optional[str]:
+    """The version of PyPI's installer shim when that is what is installed, found without importing it.
+
+    The shim is a pure-Python wheel whose ``samna/__init__.py`` sets ``PYPI_SAMNA`` and runs pip;
+    the SDK ships compiled extensions. Its installed files (importlib.metadata) tell them apart.
+    """
     try:
-        return importlib.util.find_spec("samna") is not None
+        dist = importlib.metadata.distribution("samna")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    files = dist.files or []
+    if any(str(f).endswith(NATIVE_SUFFIXES) or ".so." in str(f) for f in files):
+        return None
+    init = dist.locate_file("samna/__init__.py")
+    try:
+        marked = "PYPI_SAMNA" in init.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        marked = False
+    return dist.version if marked or files else None
+
+
+def problem() -> Optional[DeviceError]:
+    """Why samna cannot be used (not installed, or only the installer shim), without importing it."""
+    shim = shim_version()
+    if shim is not None:
+        return fail("samna-shim", f"samna {shim} is SynSense's PyPI installer shim, not the SDK: importing it would run "
+                    f"pip to download the SDK, which dynapspec does not do for you; install the SDK with: "
+                    f"{install_hint(shim)}")
+    try:
+        found = importlib.util.find_spec("samna") is not None
     except (ImportError, ValueError):
-        return False
+        found = False
+    if not found:
+        return fail("samna-missing", f"samna is not installed; install the SDK with: {install_hint()}")
+    return None
 
 
 def load() -> Any:
-    """Import samna, or raise ``samna-missing`` with the install hint."""
+    """Import samna, or raise ``samna-missing`` / ``samna-shim`` with the install command."""
+    error = problem()
+    if error is not None:
+        raise error
     try:
         import samna  # noqa: PLC0415 - the one lazy import of the vendor SDK
-    except ImportError:
-        raise fail("samna-missing", f"samna is not installed; install it with: {INSTALL_HINT}") from None
-    except Exception as exc:  # the installer stub fails in many ways (no network, pip errors)
-        raise fail(
-            "samna-missing", f"importing samna failed ({type(exc).__name__}: {reason(exc)}); reinstall it with: {INSTALL_HINT}"
-        ) from None
+    except Exception as exc:  # a broken install: missing system libraries, wrong platform
+        raise fail("samna-missing", f"importing samna failed ({type(exc).__name__}: {reason(exc)}); reinstall the "
+                   f"SDK with: {install_hint()}") from None
     return samna
 
 
@@ -60,6 +97,12 @@ def version(samna: Any) -> str:
 
 def _version_key(text: str) -> Tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def older_than(samna: Any, release: str) -> bool:
+    """Whether the installed samna predates ``release`` (an unknown version counts as not older)."""
+    key = _version_key(version(samna))
+    return bool(key) and key < _version_key(release)
 
 
 def version_warnings(samna: Any) -> list:

@@ -7,13 +7,15 @@ sources' features (``merge: concat``), which is how dynapspec's exporter writes 
 """
 from __future__ import annotations
 
+import heapq
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .. import limits
 from ..errors import Diagnostic, SpecError, error
 from ..spec.model import XY, Conv, Dense, PoolStep
 from . import nodes as nd
@@ -25,7 +27,9 @@ MAX_NAME = 64  # the schema's limit for names
 
 
 def _natural(name: str):
-    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t]
+    """Sort key: digit runs compare as numbers (``conv2`` < ``conv10``), without converting them
+    (a name may hold thousands of digits)."""
+    return [(0, (len(t.lstrip("0")), t.lstrip("0")), "") if t.isdigit() else (1, (0, ""), t) for t in re.split(r"(\d+)", name) if t]
 
 
 class _Builder:
@@ -72,20 +76,22 @@ class _Builder:
         return inputs[0], order
 
     def topological(self) -> List[str]:
+        """Kahn's algorithm, taking the ready node that comes first in natural order each time."""
         indeg = {n: len(self.pred[n]) for n in self.graph.nodes}
-        ready = sorted((n for n, d in indeg.items() if d == 0), key=_natural)
+        ready = [(_natural(n), n) for n, d in indeg.items() if d == 0]
+        heapq.heapify(ready)
         order: List[str] = []
         while ready:
-            n = ready.pop(0)
+            n = heapq.heappop(ready)[1]
             order.append(n)
             for m in self.succ[n]:
                 indeg[m] -= 1
                 if indeg[m] == 0:
-                    ready.append(m)
-                    ready.sort(key=_natural)
+                    heapq.heappush(ready, (_natural(m), m))
         if len(order) < len(self.graph.nodes):
-            cyclic = sorted((n for n in self.graph.nodes if n not in order), key=_natural)
-            self.fail(cyclic[0], f"the nodes {', '.join(repr(c) for c in cyclic)} form or follow a cycle "
+            placed = set(order)
+            cyclic = sorted((n for n in self.graph.nodes if n not in placed), key=_natural)
+            self.fail(cyclic[0], f"the nodes {limits.listing([repr(c) for c in cyclic])} form or follow a cycle "
                       "(recurrent edges): the chip runs acyclic networks only; unroll the recurrence or drop it")
             self.stop_if_failed()
         return order
@@ -102,8 +108,8 @@ class _Builder:
             if not incoming:
                 continue  # unreachable from the input: reported when layers are built
             if len({_chw(s) for s in incoming}) > 1:
-                self.fail(name, f"receives inputs of different shapes {sorted(set(incoming))}; NIR adds its "
-                          "inputs, which needs one shape")
+                self.fail(name, f"receives inputs of different shapes {limits.listing(sorted(set(incoming)))}; NIR adds "
+                          "its inputs, which needs one shape")
                 continue
             out = self.node_shape(name, part, incoming[0])
             if out is not None:
@@ -119,10 +125,10 @@ class _Builder:
             return shape
         if not shape:  # exporter left it empty: take it from the first convolution
             for nxt in self.succ[name]:
-                hw = param(self.graph.nodes[nxt], "input_shape")
+                hw = nd.integers(param(self.graph.nodes[nxt], "input_shape"), 1)
                 syn = self.parts.get(nxt)
-                if isinstance(syn, nd.Synapse) and isinstance(syn.op, Conv) and hw is not None:
-                    h, w = (int(v) for v in np.asarray(hw).reshape(-1)[:2])
+                if isinstance(syn, nd.Synapse) and isinstance(syn.op, Conv) and hw is not None and len(hw) >= 2:
+                    h, w = hw[:2]
                     self.notes.append(f"The Input node has no shape; took {syn.in_features}x{h}x{w} from "
                                       f"Conv2d {nxt!r}.")
                     return (syn.in_features, h, w)
@@ -160,21 +166,33 @@ class _Builder:
 
     # -- structure ----------------------------------------------------------------------------
     def paths(self, source: str) -> List[Tuple[str, Tuple[nd.Step, ...]]]:
-        """Every (end node, steps) reachable from ``source`` through pooling/scale/flatten nodes."""
+        """Every (end node, steps) reachable from ``source`` through pooling/scale/flatten nodes.
+
+        Depth first, in edge order, with an explicit stack: a chain of thousands of Flatten nodes
+        needs no recursion, and a lattice of them (exponentially many paths) stops at ``nir_paths``.
+        """
         found: List[Tuple[str, Tuple[nd.Step, ...]]] = []
-
-        def walk(node: str, steps: Tuple[nd.Step, ...]) -> None:
-            for nxt in self.succ[node]:
-                part = self.parts[nxt]
-                if isinstance(part, nd.Step):
-                    walk(nxt, steps + (part,))
-                elif isinstance(part, (nd.Synapse, nd.Boundary)):
-                    found.append((nxt, steps))
-                else:
-                    self.fail(nxt, f"receives from {node!r} without weights in between; every IF needs a "
-                              "Conv2d, Linear or Affine node before it")
-
-        walk(source, ())
+        budget = limits.get("nir_paths")
+        stack = [(source, (), iter(self.succ[source]))]
+        while stack:
+            node, steps, pending = stack[-1]
+            nxt = next(pending, None)
+            if nxt is None:
+                stack.pop()
+                continue
+            budget -= 1
+            if budget < 0:
+                self.fail(source, f"more than {limits.get('nir_paths')} paths through pooling, scale and flatten "
+                          "nodes leave it; dynapspec follows at most that many", "input-too-large")
+                self.stop_if_failed()
+            part = self.parts[nxt]
+            if isinstance(part, nd.Step):
+                stack.append((nxt, steps + (part,), iter(self.succ[nxt])))
+            elif isinstance(part, (nd.Synapse, nd.Boundary)):
+                found.append((nxt, steps))
+            else:
+                self.fail(nxt, f"receives from {node!r} without weights in between; every IF needs a "
+                          "Conv2d, Linear or Affine node before it")
         return found
 
     def pool_chain(self, steps: Sequence[nd.Step]) -> Tuple[PoolStep, ...]:
@@ -222,7 +240,7 @@ class _Builder:
             if isinstance(part, nd.Synapse):
                 after = self.succ[n]
                 if len(after) != 1 or not isinstance(self.parts[after[0]], nd.Spiking):
-                    shown = ", ".join(f"{a!r} ({self.kind(a)})" for a in after) or "nothing"
+                    shown = limits.listing([f"{a!r} ({self.kind(a)})" for a in after]) or "nothing"
                     self.fail(n, f"feeds {shown}; each Conv2d/Linear/Affine must feed exactly one IF node "
                               "(a chip layer always spikes)")
                 else:
@@ -290,19 +308,31 @@ class _Builder:
             if not incoming[n]:
                 self.fail(n, "receives nothing from the Input, so it can never spike")
         self.stop_if_failed()
+        waiting = {n: len(deps[n]) for n in spiking}
+        after: Dict[str, List[str]] = defaultdict(list)
+        for n in spiking:
+            for dep in deps[n]:
+                after[dep].append(n)
+        ready = [(rank[n], n) for n in spiking if not waiting[n]]
+        heapq.heapify(ready)
         order: List[str] = []
-        remaining = sorted(spiking, key=lambda n: rank[n])
-        while remaining:
-            ready = [n for n in remaining if deps[n] <= set(order)]
-            order.append(ready[0])
-            remaining.remove(ready[0])
+        while ready:
+            n = heapq.heappop(ready)[1]
+            order.append(n)
+            for m in after[n]:
+                waiting[m] -= 1
+                if not waiting[m]:
+                    heapq.heappush(ready, (rank[m], m))
         return order
 
     def layer_names(self, spiking: Sequence[str], owner: Dict[str, str]) -> Dict[str, str]:
         taken: set = set()
         names: Dict[str, str] = {}
+        owned: Dict[str, List[str]] = defaultdict(list)
+        for syn, spike in owner.items():
+            owned[spike].append(syn)
         for n in spiking:
-            syns = [s for s, o in owner.items() if o == n]
+            syns = owned[n]
             base = syns[0] if len(syns) == 1 else n
             prefix = "dense_" if isinstance(self.parts[syns[0]].op, Dense) else "conv_"
             names[n] = unique_name(_sanitize(base, prefix), taken)
@@ -310,11 +340,12 @@ class _Builder:
 
     def unflattened(self, node: str, shapes) -> Tuple[int, ...]:
         """The shape arriving at ``node`` before any Flatten: a dense layer's input map."""
-        pred = next(p for p in self.pred[node] if p in shapes)
-        part = self.parts[pred]
-        if isinstance(part, nd.Step) and part.kind == "flatten":
-            return self.unflattened(pred, shapes)
-        return shapes[pred]
+        while True:
+            pred = next(p for p in self.pred[node] if p in shapes)
+            part = self.parts[pred]
+            if not (isinstance(part, nd.Step) and part.kind == "flatten"):
+                return shapes[pred]
+            node = pred
 
     def make_layer(self, n, names, sources, shapes, position, edges, monitor) -> Optional[NetLayer]:
         spike: nd.Spiking = self.parts[n]
@@ -328,7 +359,7 @@ class _Builder:
         stacked = len(syns) > 1  # one weight node per source: their features are concatenated
         merge = "add" if not stacked and len(sources) > 1 else "concat"
         if stacked:
-            if any(len([1 for s, _, _ in sources if s == name]) != 1 for name in syn_names):
+            if any(count != 1 for count in Counter(s for s, _, _ in sources).values()):
                 self.fail(n, "sums several Conv/Linear nodes of which one has several sources; write either "
                           "one node with several sources (added) or one node per source (stacked)")
                 return None

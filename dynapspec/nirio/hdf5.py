@@ -14,20 +14,21 @@ and Output nodes become pass-through ``Identity`` nodes that :func:`contract_ide
 """
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Collection, Dict, List, Mapping, Optional, Tuple
 
 import h5py
 import numpy as np
 
-from ..errors import Location, SpecError, error, reason
-from ..fileio import atomic_path
+from .. import h5guard, limits
+from ..errors import Location, SpecError, error
+from ..fileio import atomic_path, check_input, printable
 
 # The NIR release whose reader the files we write are tested against (tests/test_nir_interop.py).
 NIR_VERSION = "1.0.8"
-# No chip layer needs more parameters than this in one dataset; refuse before reading.
-MAX_DATASET_ELEMENTS = 1 << 26
+_CODES = {h5guard.FORMAT: "nir-format", h5guard.UNSAFE: "hdf5-unsafe", h5guard.TOO_LARGE: "input-too-large"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,108 +58,140 @@ def _fail(file: str, message: str, path: str = "", code: str = "nir-format") -> 
     return SpecError([error(code, message, Location(file, path=path))])
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    if isinstance(value, np.ndarray) and value.dtype.kind in "SO":
-        return np.vectorize(_decode, otypes=[object])(value)
-    return value
-
-
-def _read_dataset(ds: h5py.Dataset, file: str) -> Any:
-    if ds.size > MAX_DATASET_ELEMENTS:
-        raise _fail(file, f"dataset has {ds.size} elements; no chip layer needs more than {MAX_DATASET_ELEMENTS}", ds.name)
-    try:
-        return _decode(ds[()])
-    except (OSError, ValueError) as exc:  # e.g. a compression filter this HDF5 build lacks
-        raise _fail(file, f"cannot read dataset: {reason(exc)}", ds.name) from None
-
-
-def _members(group: h5py.Group, file: str) -> List[Tuple[str, Any]]:
-    out = []
-    for key in group:
-        link = group.get(key, getlink=True)
-        if isinstance(link, h5py.ExternalLink):
-            raise _fail(file, "external links are not followed; dynapspec reads only self-contained files", f"{group.name}/{key}")
-        out.append((key, group[key]))
-    return out
-
-
-def _node_type(group: h5py.Group, file: str) -> str:
-    if "type" not in group or not isinstance(group["type"], h5py.Dataset):
-        raise _fail(file, "node has no 'type' dataset", group.name)
-    value = _read_dataset(group["type"], file)
-    if isinstance(value, np.ndarray):
-        value = value.item() if value.size == 1 else None
-    if not isinstance(value, str):
-        raise _fail(file, "node 'type' is not a string", group.name)
-    return value
-
-
-def _read_plain(group: h5py.Group, file: str) -> Dict[str, Any]:
-    out: Dict[str, Any] = {}
-    for key, item in _members(group, file):
-        if isinstance(item, h5py.Dataset):
-            out[key] = _read_dataset(item, file)
-        else:
-            out[key] = _read_plain(item, file)
-    return out
-
-
 class _Flattener:
-    """Walks nested NIRGraph groups and produces one flat node table and edge list."""
+    """Walks nested NIRGraph groups and produces one flat node table and edge list.
 
-    def __init__(self, file: str):
-        self.file = file
+    Nesting is bounded by ``limits.nir_depth`` and the nodes of all graphs together by
+    ``limits.nir_nodes``; a graph that contains itself (through a link) is refused. Parameters are
+    read only for nodes whose type is in ``params_of``: a node that will be refused for its type
+    costs no reading, however large its tensors.
+    """
+
+    def __init__(self, reader: h5guard.Reader, file: str, params_of: Optional[Collection[str]]):
+        self.reader, self.file, self.params_of = reader, file, params_of
         self.nodes: Dict[str, RawNode] = {}
         self.edges: List[Tuple[str, str]] = []
         self.subgraphs: Dict[str, Tuple[List[str], List[str]]] = {}  # name -> (Inputs, Outputs)
+        self.max_nodes, self.max_edges, self.max_depth = limits.get("nir_nodes"), limits.get("nir_edges"), limits.get("nir_depth")
+        self.open_graphs: List[Any] = []  # ids of the graph groups being flattened (cycle check)
+        self.objects = 0  # objects visited (metadata included)
 
-    def graph(self, group: h5py.Group, prefix: str) -> Tuple[List[str], List[str]]:
+    def count(self, path: str) -> None:
+        self.objects += 1
+        if self.objects > self.reader.max_objects:
+            raise _fail(self.file, f"the file holds more than {self.reader.max_objects} objects; dynapspec reads at most that many",
+                        path, "input-too-large")
+
+    def members(self, group, path: str) -> List[Tuple[str, Any]]:
+        found = self.reader.members(group, path)
+        for name, item in found:
+            self.count(f"{path}/{name}")
+        return found
+
+    def text(self, dataset, path: str, what: str) -> str:
+        value = self.value(dataset, path)
+        return self.reader.text(value, path, what)
+
+    def value(self, dataset, path: str) -> Any:
+        """A dataset's contents: text as str (UTF-8 checked), numbers as a numpy array."""
+        if not isinstance(dataset, h5py.Dataset):
+            raise _fail(self.file, f"must be a dataset, not {h5guard.kind_of(dataset)}", path)
+        value = self.reader.read(dataset, path, limits.get("nir_values"), "nir_values")
+        if value.dtype.kind in "SO":
+            try:
+                return np.vectorize(_utf8, otypes=[object])(value) if value.ndim else _utf8(value.item())
+            except UnicodeDecodeError:
+                raise _fail(self.file, "holds bytes that are not UTF-8 text", path) from None
+        return value
+
+    def node_type(self, group, path: str) -> str:
+        item = self.reader.lookup(f"{path}/type")
+        if item is None:
+            raise _fail(self.file, "node has no 'type' dataset", path)
+        return self.text(item, f"{path}/type", "a 'type'")
+
+    def plain(self, group, path: str, depth: int) -> Dict[str, Any]:
+        """A metadata group as nested dicts of values, at most ``nir_depth`` levels deep."""
+        if depth > self.max_depth:
+            raise _fail(self.file, f"metadata nests deeper than {self.max_depth} levels", path, "input-too-large")
+        out: Dict[str, Any] = {}
+        for key, item in self.members(group, path):
+            where = f"{path}/{key}"
+            if isinstance(item, h5py.Dataset):
+                out[key] = self.value(item, where)
+            elif isinstance(item, h5py.Group):
+                out[key] = self.plain(item, where, depth + 1)
+        return out
+
+    def graph(self, group, path: str, prefix: str) -> Tuple[List[str], List[str]]:
         """Flatten one graph; returns the full names of its Input and Output nodes."""
-        if "nodes" not in group or not isinstance(group["nodes"], h5py.Group):
-            raise _fail(self.file, "graph has no 'nodes' group", group.name)
+        if len(self.open_graphs) >= self.max_depth:
+            raise _fail(self.file, f"subgraphs nest deeper than {self.max_depth} levels", path, "input-too-large")
+        if any(group.id == open_id for open_id in self.open_graphs):
+            raise _fail(self.file, "a subgraph contains itself (through a link)", path, "nir-graph")
+        self.open_graphs.append(group.id)
+        nodes = self.reader.lookup(f"{path}/nodes")
+        if not isinstance(nodes, h5py.Group):
+            raise _fail(self.file, "graph has no 'nodes' group", path)
         inputs: List[str] = []
         outputs: List[str] = []
-        for key, item in _members(group["nodes"], self.file):
+        for key, item in self.members(nodes, f"{path}/nodes"):
+            where = f"{path}/nodes/{key}"
+            if item is None:
+                raise _fail(self.file, "the node is a link to nothing", where)
             if not isinstance(item, h5py.Group):
-                raise _fail(self.file, "a node must be a group", item.name)
+                raise _fail(self.file, f"a node must be a group, not {h5guard.kind_of(item)}", where)
             full = prefix + key
-            kind = _node_type(item, self.file)
+            kind = self.node_type(item, where)
             if kind == "NIRGraph":
-                self.subgraphs[full] = self.graph(item, full + ".")
+                self.subgraphs[full] = self.graph(item, where, full + ".")
                 continue
             params: Dict[str, Any] = {}
             metadata: Dict[str, Any] = {}
-            for pkey, pitem in _members(item, self.file):
+            wanted = self.params_of is None or kind in self.params_of
+            for pkey, pitem in self.members(item, where) if wanted else ():
                 if pkey == "type":
                     continue
                 if pkey == "metadata" and isinstance(pitem, h5py.Group):
-                    metadata = _read_plain(pitem, self.file)
+                    metadata = self.plain(pitem, f"{where}/metadata", 1)
                 elif isinstance(pitem, h5py.Dataset):
-                    params[pkey] = _read_dataset(pitem, self.file)
+                    params[pkey] = self.value(pitem, f"{where}/{pkey}")
             if prefix and kind in ("Input", "Output"):
                 (inputs if kind == "Input" else outputs).append(full)
                 kind = "Identity"  # a subgraph's boundary passes data through
-            self.nodes[full] = RawNode(full, kind, params, metadata, item.name)
-        for src, dst in self._edge_pairs(group):
-            for a in self._resolve(src, prefix, "source", group.name):
-                for b in self._resolve(dst, prefix, "target", group.name):
+            self.nodes[full] = RawNode(full, kind, params, metadata, where)
+            if len(self.nodes) > self.max_nodes:
+                raise _fail(self.file, f"the graph has more than {self.max_nodes} nodes (nested graphs included); "
+                            "dynapspec reads at most that many", where, "input-too-large")
+        for src, dst in self.edge_pairs(path):
+            for a in self.resolve(src, prefix, "source", path):
+                for b in self.resolve(dst, prefix, "target", path):
                     self.edges.append((a, b))
+            if len(self.edges) > self.max_edges:
+                raise _fail(self.file, f"the graph has more than {self.max_edges} edges (nested graphs flattened); "
+                            "dynapspec reads at most that many", path, "input-too-large")
+        self.open_graphs.pop()
         return inputs, outputs
 
-    def _edge_pairs(self, group: h5py.Group) -> List[Tuple[str, str]]:
-        if "edges" not in group:
-            raise _fail(self.file, "graph has no 'edges' dataset", group.name)
-        raw = _read_dataset(group["edges"], self.file)
-        arr = np.asarray(raw, dtype=object)
+    def edge_pairs(self, path: str) -> List[Tuple[str, str]]:
+        where = f"{path}/edges"
+        item = self.reader.lookup(where)
+        if item is None:
+            raise _fail(self.file, "graph has no 'edges' dataset", path)
+        if isinstance(item, h5py.Dataset):
+            shape = self.reader.declared(item, where)[0]
+            if len(shape) == 2 and shape[0] > self.max_edges:
+                raise _fail(self.file, f"{shape[0]} edges; dynapspec reads at most {self.max_edges}", where, "input-too-large")
+        arr = np.asarray(self.value(item, where), dtype=object)
         if arr.size == 0:
             return []
         if arr.ndim != 2 or arr.shape[1] != 2:
-            raise _fail(self.file, f"edges must be pairs of node names, found shape {arr.shape}", group["edges"].name)
-        return [(str(a), str(b)) for a, b in arr]
+            raise _fail(self.file, f"edges must be pairs of node names, found shape {arr.shape}", where)
+        if not all(isinstance(v, str) for v in arr.reshape(-1)):
+            raise _fail(self.file, "edges must be pairs of node names (text)", where)
+        return [(a, b) for a, b in arr.tolist()]
 
-    def _resolve(self, name: str, prefix: str, role: str, where: str) -> List[str]:
+    def resolve(self, name: str, prefix: str, role: str, where: str) -> List[str]:
         """Full node names an edge end means: a node, a subgraph's boundary, or a dotted path."""
         full = prefix + name
         if full in self.nodes:
@@ -167,53 +200,83 @@ class _Flattener:
             sub_in, sub_out = self.subgraphs[full]
             ends = sub_in if role == "target" else sub_out
             if not ends:
-                raise _fail(self.file, f"edge {role} {name!r} is a subgraph without an {'Input' if role == 'target' else 'Output'} node", where, "nir-graph")
+                raise _fail(self.file, f"edge {role} {name[:80]!r} is a subgraph without an {'Input' if role == 'target' else 'Output'} node", where, "nir-graph")
             return list(ends)
-        raise _fail(self.file, f"an edge names {name!r}, which is not a node of this graph", where, "nir-graph")
+        raise _fail(self.file, f"an edge names {name[:80]!r}, which is not a node of this graph", where, "nir-graph")
 
 
-def read(path) -> RawGraph:
-    """Read a NIR file into a flat graph. Raises SpecError (nir-format, nir-graph, file-not-found)."""
-    file = str(path)
-    if not Path(path).is_file():
-        raise SpecError([error("file-not-found", f"{file} does not exist or is not a file", Location(file))])
+def _utf8(value: Any) -> Any:
+    return bytes(value).decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else value
+
+
+def read(path, params_of: Optional[Collection[str]] = None) -> RawGraph:
+    """Read a NIR file into a flat graph. Raises SpecError (nir-format, nir-graph, file-not-found...).
+
+    ``params_of``: the node types whose parameters and metadata are read (None: every type).
+    """
+    file = printable(path)
+    check_input(path, "NIR file")
     try:
-        handle = h5py.File(path, "r")
-    except OSError as exc:
-        raise _fail(file, f"not an HDF5 file ({reason(exc)})") from None
-    with handle:
-        version = ""
-        if "version" in handle and isinstance(handle["version"], h5py.Dataset):
-            value = _read_dataset(handle["version"], file)
-            version = str(value.item() if isinstance(value, np.ndarray) else value)
-        root = handle.get("node")
-        if not isinstance(root, h5py.Group):
-            raise _fail(file, "no '/node' group: this HDF5 file is not a NIR graph")
-        if _node_type(root, file) != "NIRGraph":
-            raise _fail(file, "the '/node' group is not of type NIRGraph", root.name)
-        flat = _Flattener(file)
-        flat.graph(root, "")
+        with h5guard.Reader(path) as reader:
+            flat = _Flattener(reader, file, params_of)
+            version = ""
+            item = reader.lookup("/version")
+            if isinstance(item, h5py.Dataset):
+                value = flat.value(item, "/version")
+                version = value if isinstance(value, str) else str(np.asarray(value).reshape(-1)[:1].tolist())[:40]
+            root = reader.lookup("/node")
+            if not isinstance(root, h5py.Group):
+                raise _fail(file, "no '/node' group: this HDF5 file is not a NIR graph")
+            if flat.node_type(root, "/node") != "NIRGraph":
+                raise _fail(file, "the '/node' group is not of type NIRGraph", "/node")
+            flat.graph(root, "/node", "")
+    except h5guard.Refused as refused:
+        raise _fail(file, refused.text, refused.path, _CODES[refused.kind]) from None
     return RawGraph(version, flat.nodes, tuple(flat.edges), file)
 
 
 def contract_identities(graph: RawGraph) -> RawGraph:
-    """Remove pass-through nodes (subgraph boundaries), connecting their sources to their targets."""
+    """Remove pass-through nodes (subgraph boundaries), connecting their sources to their targets.
+
+    Edges keep their order (those added for a removed node come after the others, as if appended);
+    the work is linear in the edges, plus the edges each removal adds (at most ``nir_edges`` in all).
+    """
+    max_edges = limits.get("nir_edges")
+    live: Dict[int, Tuple[str, str]] = {}  # insertion number -> edge
+    touching: Dict[str, set] = defaultdict(set)  # node -> numbers of the live edges at it
+    numbers = itertools.count()
+
+    def add(a: str, b: str) -> None:
+        number = next(numbers)
+        live[number] = (a, b)
+        touching[a].add(number)
+        touching[b].add(number)
+        if len(live) > max_edges:
+            raise _fail(graph.file, f"removing the subgraphs' Input/Output nodes connects more than {max_edges} pairs of "
+                        "nodes; dynapspec reads at most that many edges", "/node", "input-too-large")
+
+    for a, b in graph.edges:
+        add(a, b)
     nodes = dict(graph.nodes)
-    edges = list(graph.edges)
     for name in [n for n, node in graph.nodes.items() if node.type == "Identity"]:
-        ins = [a for a, b in edges if b == name and a != name]
-        outs = [b for a, b in edges if a == name and b != name]
-        edges = [e for e in edges if name not in e]
-        edges += [(a, b) for a in ins for b in outs]
+        at = sorted(touching.pop(name, ()))
+        ins = [live[i][0] for i in at if live[i][1] == name and live[i][0] != name]
+        outs = [live[i][1] for i in at if live[i][0] == name and live[i][1] != name]
+        for i in at:
+            a, b = live.pop(i)
+            touching[a if a != name else b].discard(i)
+        for a in ins:
+            for b in outs:
+                add(a, b)
         del nodes[name]
-    unique = tuple(dict.fromkeys(edges))  # order kept, duplicates dropped
+    unique = tuple(dict.fromkeys(live[i] for i in sorted(live)))  # order kept, duplicates dropped
     return RawGraph(graph.version, nodes, unique, graph.file)
 
 
 def write(path, nodes: Mapping[str, Tuple[str, Mapping[str, Any], Mapping[str, Any]]], edges) -> None:
     """Write a flat NIR graph atomically: ``nodes`` maps name -> (type, params, metadata)."""
     with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w", track_order=True) as f:
+        with h5guard.create(tmp, track_order=True) as f:
             _string(f, "version", NIR_VERSION)
             root = f.create_group("node", track_order=True)
             _string(root, "type", "NIRGraph")

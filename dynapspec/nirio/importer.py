@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
-import h5py
 import numpy as np
 
+from .. import h5guard
 from ..errors import Diagnostic, DynapspecError, Location, warning
 from ..fileio import atomic_path
-from . import emit, hdf5
+from . import emit, hdf5, nodes
 from .build import build
 from .net import Net
 
@@ -49,13 +49,13 @@ def default_name(path) -> str:
 def read(nir_path, *, target: str = "speck2fdevkit", reset: Optional[str] = None, name: Optional[str] = None,
          weights_file: str = "net.h5") -> Imported:
     """Translate a NIR file into spec text and weight arrays (nothing is written). Raises SpecError."""
-    graph = hdf5.contract_identities(hdf5.read(nir_path))
+    graph = hdf5.contract_identities(hdf5.read(nir_path, params_of=nodes.READ))
     net = build(graph, name or default_name(nir_path), reset)
     return Imported(net, emit.spec_text(net, target, weights_file), emit.weights(net))
 
 
 def _write_weights(path: Path, arrays: Dict[str, np.ndarray]) -> None:
-    with h5py.File(path, "w", track_order=True) as f:
+    with h5guard.create(path, track_order=True) as f:
         for key, value in arrays.items():
             f.create_dataset(key, data=value, track_times=False)
 

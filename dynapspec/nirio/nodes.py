@@ -7,14 +7,21 @@ padding and dilation given per axis (H, W); Linear/Affine weights are (out, in);
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
 from ..errors import Diagnostic, Location, error
+from ..h5guard import as_number
 from ..spec.model import XY, Conv, Dense
 from .hdf5 import RawGraph, RawNode, param
+
+# Node types whose parameters are read from the file (the others are refused by type alone).
+READ = ("Input", "Output", "Conv2d", "Linear", "Affine", "IF", "SumPool2d", "AvgPool2d", "Scale", "Flatten")
+# Bound for per-axis integers (kernel, stride, padding, dilation, groups, shapes): far above any chip value.
+MAX_INTEGER = 1 << 16
 
 # Keys dynapspec's exporter puts into node metadata so that its own files import back exactly.
 META_RESET = "dynapspec_reset"
@@ -93,6 +100,23 @@ def float_text(value, dtype) -> str:
     return mantissa + (f"e{exponent}" if exponent else "")
 
 
+def integers(value, minimum: int = 0) -> Optional[Tuple[int, ...]]:
+    """The values of a numeric parameter as whole numbers in ``minimum..MAX_INTEGER``, or None."""
+    if value is None or isinstance(value, (str, dict)):
+        return None
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf" or arr.size > 8:
+        return None
+    flat = arr.reshape(-1).astype(np.float64)
+    if not np.all(np.isfinite(flat) & (flat == np.round(flat)) & (flat >= minimum) & (flat <= MAX_INTEGER)):
+        return None
+    return tuple(int(v) for v in flat)
+
+
+def _shown(arr: np.ndarray) -> str:
+    return str(arr.tolist()) if arr.size <= 4 else f"an array of shape {arr.shape}"
+
+
 class _Reader:
     """Interprets one node; collects diagnostics instead of stopping at the first."""
 
@@ -120,28 +144,29 @@ class _Reader:
             return None
         return arr
 
-    def pair(self, key: str, default: Optional[int] = None) -> Optional[Tuple[int, int]]:
-        """A per-axis (H, W) integer parameter given as a scalar or two values."""
+    def pair(self, key: str, default: Optional[int] = None, minimum: int = 0) -> Optional[Tuple[int, int]]:
+        """A per-axis (H, W) integer parameter given as a scalar or two values, each >= ``minimum``."""
         value = param(self.node, key)
         if value is None and default is not None:
             return (default, default)
         if isinstance(value, str):
-            self.refuse("nir-unsupported", f"{key} {value!r} is given as a string; the chip needs numbers per axis")
+            self.refuse("nir-unsupported", f"{key} {value[:40]!r} is given as a string; the chip needs numbers per axis")
             return None
         arr = self.array(key)
         if arr is None:
             return None
-        flat = arr.reshape(-1)
-        if flat.size == 1:
-            flat = np.repeat(flat, 2)
-        if flat.size != 2 or not np.all(flat == np.round(flat)):
-            self.refuse("nir-format", f"{key} must be one or two integers, found {arr.tolist()}")
+        found = integers(arr, minimum)
+        if found is None or len(found) not in (1, 2):
+            self.refuse("nir-format", f"{key} must be one or two integers in {minimum}..{MAX_INTEGER}, found {_shown(arr)}")
             return None
-        return int(flat[0]), int(flat[1])
+        return (found[0], found[-1])
 
     def uniform(self, key: str, arr: np.ndarray, what: str) -> Optional[float]:
         if arr.size == 0:
             self.refuse("nir-format", f"parameter {key!r} is empty")
+            return None
+        if not np.all(np.isfinite(arr)):
+            self.refuse("nir-format", f"parameter {key!r} holds NaN or infinity")
             return None
         lo, hi = float(np.min(arr)), float(np.max(arr))
         if lo != hi:
@@ -175,8 +200,8 @@ class _Reader:
 
     def _conv2d(self) -> Optional[Part]:
         weight = self.array("weight")
-        stride, padding = self.pair("stride", 1), self.pair("padding", 0)
-        dilation, groups = self.pair("dilation", 1), self.array("groups", required=False)
+        stride, padding = self.pair("stride", 1, minimum=1), self.pair("padding", 0)
+        dilation, groups = self.pair("dilation", 1, minimum=1), self.array("groups", required=False)
         if weight is None or weight.ndim != 4:
             if weight is not None:
                 self.refuse("nir-format", f"weight must be 4-D (out, in, kH, kW), found shape {weight.shape}")
@@ -188,13 +213,15 @@ class _Reader:
         if dilation is not None and dilation != (1, 1):
             self.refuse("nir-unsupported", f"dilation {dilation} has no chip equivalent; write the dilated kernel "
                         f"out as a dense one of size {dilation[0] * (kh - 1) + 1} with zeros between the taps")
-        g = 1 if groups is None else int(groups.reshape(-1)[0])
-        if g != 1:
-            self.refuse("nir-unsupported", f"groups={g} (grouped or depthwise convolution): every chip output "
+        g = (1,) if groups is None else integers(groups, 1)
+        if g is None or len(g) != 1:
+            self.refuse("nir-format", f"groups must be one integer in 1..{MAX_INTEGER}, found {_shown(groups)}")
+        elif g[0] != 1:
+            self.refuse("nir-unsupported", f"groups={g[0]} (grouped or depthwise convolution): every chip output "
                         "feature sees every input feature; expand the kernel to a full (out, in, k, k) one with "
                         "zero blocks")
         self.zero_bias(f)
-        if stride is None or padding is None or kh != kw:
+        if stride is None or padding is None or kh != kw or kh < 1:
             return None
         op = Conv(channels=int(f), kernel=int(kh), stride=XY(stride[1], stride[0]), padding=XY(padding[1], padding[0]))
         return Synapse(self.node.name, op, weight, int(c))
@@ -229,16 +256,20 @@ class _Reader:
         meta = self.node.metadata
         reset = meta.get(META_RESET)
         low = meta.get(META_LOW_THRESHOLD)
+        low_value = None if low is None else as_number(low)
+        if low is not None and (low_value is None or not math.isfinite(low_value)):
+            self.refuse("nir-format", f"metadata {META_LOW_THRESHOLD!r} must be one finite number")
+            return None
         return Spiking(
             self.node.name, theta, resistance,
-            str(reset) if reset in ("zero", "subtract") else None,
-            None if low is None else float(np.asarray(low).reshape(-1)[0]),
+            reset if isinstance(reset, str) and reset in ("zero", "subtract") else None,
+            low_value,
             v_reset is not None,
             float_text(theta, threshold.dtype),
         )
 
     def _pool(self, kind: str) -> Optional[Part]:
-        kernel, stride, padding = self.pair("kernel_size"), self.pair("stride"), self.pair("padding", 0)
+        kernel, stride, padding = self.pair("kernel_size", minimum=1), self.pair("stride", minimum=1), self.pair("padding", 0)
         if kernel is None or stride is None or padding is None:
             return None
         if stride != kernel:
@@ -268,9 +299,12 @@ class _Reader:
 
     def _input(self) -> Optional[Part]:
         shape = self.array("shape", required=False)
-        dims = () if shape is None else tuple(int(v) for v in shape.reshape(-1))
+        dims = () if shape is None or shape.size == 0 else integers(shape)
+        if dims is None:
+            self.refuse("nir-format", f"shape must be up to 8 integers in 0..{MAX_INTEGER}, found {_shown(shape)}")
+            return None
         dvs = self.node.metadata.get(META_DVS)
-        return Boundary(self.node.name, "input", dims, str(dvs) if dvs else None)
+        return Boundary(self.node.name, "input", dims, dvs if isinstance(dvs, str) and dvs else None)
 
     def _output(self) -> Optional[Part]:
         return Boundary(self.node.name, "output")

@@ -17,61 +17,61 @@ from ..errors import Location, SpecError
 from .dvs import dvs_output_shape
 
 READOUT = 12  # destination that feeds the readout, which the simulator does not model
-KILLED = -32768  # weight sentinel: a DYNAP-CNN kill bit is set, the entry is skipped (U21)
 
-# columns of Tables.dims
-C, W_IN, H_IN, F, OW, OH, K, PX, PY, SX, SY = range(11)
-# columns of Tables.dest[core, slot]
-TARGET, POOL, SHIFT = range(3)
+# The per-core table the kernel reads, one int64 row per core (zeros for an unconfigured core):
+# input C, W, H; output F, OW, OH; kernel, padding, stride; thresholds and keep (1 = subtract,
+# 0 = return to zero); killable (1 if the core has kill bits); where its blocks start in the weight
+# and state vectors; and for destination slot 0 and 1 the target core (-1 = none), pooling, shift.
+COLUMNS = (
+    "c_in", "w_in", "h_in", "f", "ow", "oh", "k", "px", "py", "sx", "sy", "th_high", "th_low",
+    "keep", "killable", "w_offset", "v_offset", "to0", "pool0", "shift0", "to1", "pool1", "shift1",
+)  # fmt: skip
+(C_IN, W_IN, H_IN, F, OW, OH, K, PX, PY, SX, SY, TH_HIGH, TH_LOW,
+ KEEP, KILLABLE, W_OFFSET, V_OFFSET, TO0, POOL0, SHIFT0, TO1, POOL1, SHIFT1) = range(len(COLUMNS))  # fmt: skip
+DIMS = slice(C_IN, SY + 1)  # the columns from dimensions
+SLOTS = ((TO0, POOL0, SHIFT0), (TO1, POOL1, SHIFT1))  # each destination slot's columns
+DTYPES = {"weights": np.int8, "w_alive": np.uint8, "initial": np.int16, "v_alive": np.uint8}  # Tables' arrays
+WEIGHT, STATE = np.iinfo(DTYPES["weights"]), np.iinfo(DTYPES["initial"])  # the chip's words (U19)
 
 
 @dataclass(frozen=True, eq=False)
 class Tables:
     used: Tuple[int, ...]  # configured cores, ascending
-    dims: np.ndarray  # int64 [core, 11]
-    thresholds: np.ndarray  # int64 [core, 3]: threshold_high, threshold_low, return_to_zero
-    dest: np.ndarray  # int64 [core, slot, 3]: target core (-1 = none), pooling, feature shift
-    weights: np.ndarray  # int16, all cores' [c][i][j][f] blocks end to end
-    w_offset: np.ndarray  # int64 [core]
+    table: np.ndarray  # int64 [core, COLUMNS]
+    weights: np.ndarray  # int8, all cores' [c][j][k-1-i][f] blocks end to end
+    w_alive: np.ndarray  # uint8 like ``weights``: 0 where a DYNAP-CNN weight kill bit is set (U21)
     initial: np.ndarray  # int16, all cores' [oy][ox][f] blocks end to end
-    v_offset: np.ndarray  # int64 [core]
-    alive: np.ndarray  # uint8 like ``initial``: 0 where a DYNAP-CNN neuron kill bit is set
-    killable: np.ndarray  # uint8 [core]: 1 if the core has kill bits (slower update path)
+    v_alive: np.ndarray  # uint8 like ``initial``: 0 where a DYNAP-CNN neuron kill bit is set
     inputs: Tuple[int, ...]  # cores each input event enters, in order (host cores or DVS destinations)
-    stack_rows: int  # depth-first stack bound, excluding the input's targets (kernel.py)
 
 
 def build_tables(config: Config, source: str = "<config>") -> Tables:
     cores = config.chip.cnn_layers
     used = tuple(n for n, core in enumerate(cores) if core.weights.size > 0)
-    dims = np.zeros((NUM_CORES, 11), dtype=np.int64)
-    thresholds = np.zeros((NUM_CORES, 3), dtype=np.int64)
-    dest = np.full((NUM_CORES, 2, 3), -1, dtype=np.int64)
-    w_blocks, v_blocks, alive_blocks = [], [], []
-    w_offset = np.zeros(NUM_CORES, dtype=np.int64)
-    v_offset = np.zeros(NUM_CORES, dtype=np.int64)
-    killable = np.zeros(NUM_CORES, dtype=np.uint8)
+    table = np.zeros((NUM_CORES, len(COLUMNS)), dtype=np.int64)
+    table[:, [TO0, TO1]] = -1
+    blocks = {"weights": [], "w_alive": [], "initial": [], "v_alive": []}
     w_pos = v_pos = 0
     for n in used:
         core = cores[n]
+        row = table[n]
         _check_supported(core, n, source)
-        dims[n] = _dims(core, n, source)
-        thresholds[n] = (core.threshold_high, core.threshold_low, int(core.return_to_zero))
-        if not (0 <= core.threshold_high <= 32767 and -32768 <= core.threshold_low <= 32767):
+        row[DIMS] = _dims(core, n, source)
+        if not (0 <= core.threshold_high <= STATE.max and STATE.min <= core.threshold_low <= STATE.max):
             _fail(
                 f"threshold_high {core.threshold_high} / threshold_low {core.threshold_low} outside int16 "
-                "(threshold_high must be 0..32767)",
+                f"(threshold_high must be 0..{STATE.max})",
                 f"chip.cnn_layers[{n}]",
                 source,
             )
-        killable[n] = core.weights_kill_bit is not None or core.neurons_value_kill_bit is not None
-        w, v, alive = _arrays(core, dims[n], n, source)
-        w_offset[n], v_offset[n] = w_pos, v_pos
-        w_pos += w.size
-        v_pos += v.size
-        w_blocks.append(w)
-        v_blocks.append(v)
-        alive_blocks.append(alive)
+        row[[TH_HIGH, TH_LOW, KEEP]] = (core.threshold_high, core.threshold_low, 0 if core.return_to_zero else 1)
+        row[KILLABLE] = core.weights_kill_bit is not None or core.neurons_value_kill_bit is not None
+        arrays = _arrays(core, row, n, source)
+        row[[W_OFFSET, V_OFFSET]] = (w_pos, v_pos)
+        w_pos += arrays["weights"].size
+        v_pos += arrays["initial"].size
+        for name, block in arrays.items():
+            blocks[name].append(block)
     for n in used:
         for slot, d in enumerate(cores[n].destinations):
             if d.enable and d.layer != READOUT:
@@ -79,8 +79,8 @@ def build_tables(config: Config, source: str = "<config>") -> Tables:
                 _check_target(d.layer, used, where, source)
                 if d.pooling not in (1, 2, 4) or d.feature_shift < 0:
                     _fail(f"pooling {d.pooling} / feature_shift {d.feature_shift}: pooling must be 1, 2 or 4 and the shift >= 0", where, source)
-                dest[n, slot] = (d.layer, d.pooling, d.feature_shift)
-    _check_acyclic(dest, used, source)
+                table[n, list(SLOTS[slot])] = (d.layer, d.pooling, d.feature_shift)
+    _check_acyclic(table, used, source)
     for record in config.header.layers:
         _check_target(record.core, used, f"header.layers[{record.name}].core", source)
     # what enters a core from the host or the DVS layer has its x/y size and fills features from 0
@@ -98,30 +98,15 @@ def build_tables(config: Config, source: str = "<config>") -> Tables:
     for n, shape, where in feeds:
         _check_target(n, used, where, source)
         channels, height, width = (int(v) for v in shape)
-        core_input = (int(dims[n, C]), int(dims[n, H_IN]), int(dims[n, W_IN]))
+        core_input = (int(table[n, C_IN]), int(table[n, H_IN]), int(table[n, W_IN]))
         if (height, width) != core_input[1:] or channels > core_input[0]:
             _fail(f"sends (C, H, W) = {(channels, height, width)} into core {n}, whose input is {core_input}", where, source)
     return Tables(
         used=used,
-        dims=dims,
-        thresholds=thresholds,
-        dest=dest,
-        weights=np.concatenate(w_blocks) if w_blocks else np.zeros(0, np.int16),
-        w_offset=w_offset,
-        initial=np.concatenate(v_blocks) if v_blocks else np.zeros(0, np.int16),
-        v_offset=v_offset,
-        alive=np.concatenate(alive_blocks) if alive_blocks else np.zeros(0, np.uint8),
-        killable=killable,
+        table=table,
+        **{name: np.concatenate(parts) if parts else np.zeros(0, DTYPES[name]) for name, parts in blocks.items()},
         inputs=tuple(n for n, _, _ in feeds),
-        stack_rows=sum(_stack_rows(dims[n]) for n in used),
     )
-
-
-def _stack_rows(d: np.ndarray) -> int:
-    """In an acyclic network at most one event per core has spikes waiting on the stack: at most
-    every neuron its receptive field covers, plus one pending slot-1 delivery per spike in routing."""
-    positions = min(-(-d[K] // d[SX]), d[OW]) * min(-(-d[K] // d[SY]), d[OH])
-    return int(positions * d[F]) + 2
 
 
 def _check_dvs(dvs: DvsLayer, source: str) -> None:
@@ -132,13 +117,13 @@ def _check_dvs(dvs: DvsLayer, source: str) -> None:
         _fail(f"origin ({dvs.origin.x}, {dvs.origin.y}) must not lie past cut ({dvs.cut.x}, {dvs.cut.y})", where, source)
 
 
-def _check_acyclic(dest: np.ndarray, used: Tuple[int, ...], source: str) -> None:
-    """A cycle could spike forever; the chip does not support one either (CHIP.md section 3)."""
+def _check_acyclic(table: np.ndarray, used: Tuple[int, ...], source: str) -> None:
+    """A cycle could spike forever; the chip does not support one either (docs/chip.md §3)."""
     state = {n: 0 for n in used}  # 0 new, 1 on the path, 2 done
 
     def visit(n: int, path: Tuple[int, ...]) -> None:
         state[n] = 1
-        for m in dest[n, :, TARGET]:
+        for m in table[n, [TO0, TO1]]:
             if m < 0:
                 continue
             if state[int(m)] == 1:
@@ -170,6 +155,7 @@ def _check_supported(core: CnnCore, n: int, source: str) -> None:
 
 
 def _dims(core: CnnCore, n: int, source: str) -> np.ndarray:
+    """The table's DIMS columns for core n, checked."""
     d = core.dimensions
     row = np.array(
         [
@@ -180,7 +166,7 @@ def _dims(core: CnnCore, n: int, source: str) -> np.ndarray:
         dtype=np.int64,
     )
     where = f"chip.cnn_layers[{n}].dimensions"
-    if min(row[[C, W_IN, H_IN, F, OW, OH, K, SX, SY]]) < 1 or min(row[[PX, PY]]) < 0:
+    if min(row[[C_IN, W_IN, H_IN, F, OW, OH, K, SX, SY]]) < 1 or min(row[[PX, PY]]) < 0:
         _fail(f"sizes, kernel and strides must be >= 1 and padding >= 0, got {row.tolist()}", where, source)
     for axis, size_in, pad, stride, size_out in (("x", W_IN, PX, SX, OW), ("y", H_IN, PY, SY, OH)):
         expected = (row[size_in] + 2 * row[pad] - row[K]) // row[stride] + 1
@@ -195,38 +181,43 @@ def _dims(core: CnnCore, n: int, source: str) -> np.ndarray:
 
 
 def _arrays(core: CnnCore, dims: np.ndarray, n: int, source: str):
-    f, c, k = dims[F], dims[C], dims[K]
+    f, c, k = dims[F], dims[C_IN], dims[K]
     where = f"chip.cnn_layers[{n}]"
     weights = np.asarray(core.weights)
     if weights.shape != (f, c, k, k):
         _fail(f"weights have shape {weights.shape}, dimensions say {(f, c, k, k)} [f][c][x][y]", f"{where}.weights", source)
-    _check_range(weights, -128, 127, f"{where}.weights", source)
+    _check_range(weights, WEIGHT.min, WEIGHT.max, f"{where}.weights", source)
     states = np.asarray(core.neurons_initial_value)
     shape = (f, dims[OW], dims[OH])
     if states.size == 0:
         states = np.zeros(shape, dtype=np.int64)
     if states.shape != shape:
         _fail(f"neurons_initial_value has shape {states.shape}, expected {shape} [f][x][y]", f"{where}.neurons_initial_value", source)
-    _check_range(states, -32768, 32767, f"{where}.neurons_initial_value", source)
-    w = weights.astype(np.int16)
+    _check_range(states, STATE.min, STATE.max, f"{where}.neurons_initial_value", source)
+    w_alive = np.ones(weights.shape, dtype=np.uint8)
     if core.weights_kill_bit is not None:
-        w = np.where(np.asarray(core.weights_kill_bit).reshape(w.shape) != 0, KILLED, w).astype(np.int16)
-    alive = np.ones(shape, dtype=np.uint8)
+        w_alive = (np.asarray(core.weights_kill_bit).reshape(weights.shape) == 0).astype(np.uint8)
+    v_alive = np.ones(shape, dtype=np.uint8)
     if core.neurons_value_kill_bit is not None:
-        alive = (np.asarray(core.neurons_value_kill_bit).reshape(shape) == 0).astype(np.uint8)
-    # [f][c][x][y] -> [c][y][k-1-x][f] (kernel.py explains why);  [f][x][y] -> [y][x][f]
-    return (
-        np.ascontiguousarray(w.transpose(1, 3, 2, 0)[:, :, ::-1, :]).ravel(),
-        np.ascontiguousarray(states.astype(np.int16).transpose(2, 1, 0)).ravel(),
-        np.ascontiguousarray(alive.transpose(2, 1, 0)).ravel(),
-    )
+        v_alive = (np.asarray(core.neurons_value_kill_bit).reshape(shape) == 0).astype(np.uint8)
+
+    def flat(a: np.ndarray, name: str) -> np.ndarray:  # [f][c][x][y] -> [c][y][k-1-x][f];  [f][x][y] -> [y][x][f]
+        internal = a.transpose(1, 3, 2, 0)[:, :, ::-1, :] if a.ndim == 4 else a.transpose(2, 1, 0)
+        return np.ascontiguousarray(internal, dtype=DTYPES[name]).ravel()
+
+    return {
+        "weights": flat(weights, "weights"),
+        "w_alive": flat(w_alive, "w_alive"),
+        "initial": flat(states, "initial"),
+        "v_alive": flat(v_alive, "v_alive"),
+    }
 
 
 def samna_states(tables: Tables, v: np.ndarray, n: int) -> np.ndarray:
     """Core n's block of the internal state vector ``v`` as samna's ``[f][x][y]`` (a copy)."""
-    d = tables.dims[n]
+    d = tables.table[n]
     size = d[F] * d[OW] * d[OH]
-    block = v[tables.v_offset[n] : tables.v_offset[n] + size]
+    block = v[d[V_OFFSET] : d[V_OFFSET] + size]
     return block.reshape(d[OH], d[OW], d[F]).transpose(2, 1, 0).copy()
 
 

@@ -7,19 +7,22 @@ input kind, shape and cores), never the spec. Numerics and order: ``docs/simulat
 from __future__ import annotations
 
 import time
-from typing import Callable, Dict, Iterable, Optional, Set, Union
+from typing import Callable, Dict, Iterable, Iterator, Mapping, Optional, Set, Union
 
 import numpy as np
 
 from ..config import Config
 from ..errors import Location, SpecError
-from ..events import CHIP_SPIKE_DTYPE, DVS_CORE, DVS_NAME, RunResult, as_events, check_range, split_by_core
+from ..events import (
+    CHIP_SPIKE_DTYPE, DVS_CORE, DVS_DTYPE, DVS_NAME, SPIKE_DTYPE, RunResult, as_events, check_order, check_range,
+    split_by_core,
+)  # fmt: skip
+from . import kernel
 from .dvs import dvs_transform
-from .kernel import run_events
 from .layout import build_tables, samna_states
 
 Monitor = Union[None, str, Iterable[str]]
-CHUNK = 1 << 16  # input events per kernel call
+CHUNK = 1 << 16  # input events per kernel call: bounds the temporaries (int32 columns) and paces progress
 
 
 class Simulator:
@@ -35,7 +38,6 @@ class Simulator:
         self.names.update({n: f"core{n}" for n in self._tables.used if n not in self.names})
         self._input = config.header.input
         self._targets = np.array(self._tables.inputs, dtype=np.int64)
-        self._stack = np.empty((len(self._targets) + self._tables.stack_rows, 4), dtype=np.int64)
 
     def reset(self) -> None:
         """Restore every neuron to ``neurons_initial_value``."""
@@ -57,49 +59,48 @@ class Simulator:
 
         ``monitor``: None = the layers whose ``monitor_enable`` is set (what the chip would send),
         ``"all"``, or a list of layer names (``"dvs"`` for the DVS layer). ``progress(done, total)``
-        is called after each chunk of :data:`CHUNK` events (DVS events: those past the DVS layer).
+        is called after each chunk of :data:`CHUNK` input events.
         ``source`` names the events' file in error messages.
         """
         start = time.perf_counter()
         kind = self._input.kind
-        events = as_events(events, kind, source)
+        canonical = DVS_DTYPE if kind == "dvs" else SPIKE_DTYPE
+        if isinstance(events, np.ndarray) and events.dtype == canonical and events.ndim == 1:
+            check_order(events, source)  # already canonical: no copy of the input
+        else:
+            events = as_events(events, kind, source)
         check_range(events, self._input.shape, source)
         watched = self._monitored(monitor)
-        if kind == "dvs":
-            index, c, x, y = dvs_transform(events, self.config.chip.dvs_layer)
-        else:
-            index = np.arange(len(events), dtype=np.int64)
-            c, x, y = (events[f].astype(np.int64) for f in ("c", "x", "y"))
-        counts = np.zeros(len(self._tables.dims), dtype=np.int64)
         t = self._tables
-        monitored = np.array([n in watched for n in range(len(t.dims))], dtype=np.uint8)
-        chunks = []
-        for first in range(0, max(len(index), 1), CHUNK):  # chunks only pace the progress report
-            part = slice(first, first + CHUNK)
-            rows, n_rows = run_events(
-                c[part], x[part], y[part], self._targets, DVS_CORE in watched,
-                t.dims, t.thresholds, t.dest, monitored, t.killable,
-                t.weights, t.w_offset, self._v, t.v_offset, t.alive,
-                counts, self._stack,
+        monitored = np.array([n in watched for n in range(len(t.table))], dtype=np.uint8)
+        counts = np.zeros(len(t.table), dtype=np.int64)
+        out = bytearray()  # CHIP_SPIKE_DTYPE records, grown in place by the kernel
+        passed = 0  # DVS events past the DVS layer
+        for first in range(0, len(events), CHUNK):
+            part = events[first : first + CHUNK]
+            if kind == "dvs":
+                index, *cxy = dvs_transform(part, self.config.chip.dvs_layer)
+                c, x, y = (a.astype(np.int32) for a in cxy)
+                stamps = part["t"][index]
+                passed += len(index)
+            else:
+                c, x, y = (part[name].astype(np.int32) for name in ("c", "x", "y"))
+                stamps = np.ascontiguousarray(part["t"])
+            kernel.run_events(
+                t.table, t.weights, t.w_alive, t.v_alive, self._v, monitored, counts, self._targets,
+                DVS_CORE if DVS_CORE in watched else -1, c, x, y, stamps, out,
             )  # fmt: skip
-            rows = rows[:n_rows].copy()
-            rows[:, 0] += first
-            chunks.append(rows)
             if progress is not None:
-                progress(min(first + CHUNK, len(index)), len(index))
-        rows = np.concatenate(chunks)
-        output = np.zeros(len(rows), dtype=CHIP_SPIKE_DTYPE)
-        output["t"] = events["t"][index[rows[:, 0]]]
-        for col, name in enumerate(("core", "c", "x", "y"), start=1):
-            output[name] = rows[:, col]
+                progress(min(first + CHUNK, len(events)), len(events))
+        output = np.frombuffer(out, dtype=CHIP_SPIKE_DTYPE) if out else np.zeros(0, dtype=CHIP_SPIKE_DTYPE)
         names = dict(self.names)
         spike_counts = {name: int(counts[n]) for n, name in names.items()}
         if kind == "dvs":
             names[DVS_CORE] = DVS_NAME
-            spike_counts[DVS_NAME] = len(index)
+            spike_counts[DVS_NAME] = passed
         return RunResult(
             output=output,
-            layers=split_by_core(output, {n: name for n, name in names.items() if n in watched}),
+            layers=LayerSpikes(output, {n: name for n, name in names.items() if n in watched}),
             spike_counts=spike_counts,
             input_count=len(events),
             duration_s=time.perf_counter() - start,
@@ -127,3 +128,27 @@ class Simulator:
                 Location("--monitor"),
             )
         return {by_name[name] for name in wanted}
+
+
+class LayerSpikes(Mapping):
+    """``RunResult.layers`` of a simulation: each layer's spikes are split from the output when first
+    asked for, so a run holds one copy of its spikes, not two."""
+
+    def __init__(self, output: np.ndarray, names: Mapping[int, str]):
+        self._output = output
+        self._cores = {name: core for core, name in names.items()}
+        self._split: Dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._split:
+            self._split[name] = split_by_core(self._output, {self._cores[name]: name})[name]
+        return self._split[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cores)
+
+    def __len__(self) -> int:
+        return len(self._cores)
+
+    def __repr__(self) -> str:
+        return f"LayerSpikes({', '.join(self._cores)})"

@@ -11,42 +11,51 @@ import dataclasses
 import hashlib
 import os
 import re
-from typing import Union
+from typing import Optional, Union
 
-from ..errors import Diagnostic, Location, SpecError, error
+from ..errors import Diagnostic, SpecError, error
 from .model import Locator, Spec
 
 
-def load(path: Union[str, "os.PathLike[str]"]) -> Spec:
-    """Read, check and normalise a spec file and its weights. Raises SpecError."""
+def load(path: Union[str, "os.PathLike[str]"], read_weights: bool = True) -> Spec:
+    """Read, check and normalise a spec file and its weights. Raises SpecError.
+
+    With ``read_weights=False`` the weight file is not opened and every layer's weight stays
+    empty (``build.NO_WEIGHT``): enough to infer shapes before a weight file exists.
+    """
+    from ..fileio import read_input
     from . import yamlload
 
     spec_file = str(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(yamlload.MAX_BYTES + 1)
-            size = os.fstat(handle.fileno()).st_size if len(raw) > yamlload.MAX_BYTES else len(raw)
-    except OSError as exc:
-        reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
-        raise SpecError([error("file-not-found", f"the spec file {spec_file} {reason}", Location(spec_file))]) from None
+    raw, size = read_input(path, "spec file", yamlload.MAX_BYTES)
 
     try:
-        return _checked(raw, size, spec_file)
+        return _checked(raw, size, spec_file, read_weights)
     except SpecError as err:
         raise SpecError(map(_one_line, err.diagnostics)) from None
 
 
-def _checked(raw: bytes, size: int, spec_file: str) -> Spec:
+def _checked(raw: bytes, size: int, spec_file: str, read_weights: bool = True) -> Spec:
     """The two rounds of checks on the file's bytes; every round raises all it found."""
     from . import build, schema, weights, yamlload
 
     document = yamlload.parse(raw, spec_file, schema.expects, size)
     locator = Locator(spec_file, document.positions)
+    too_many = _too_many_layers(document.data, locator)
+    if too_many is not None:
+        raise SpecError(list(document.diagnostics) + [too_many])
     problems = list(document.diagnostics) + schema.check(document.data, locator, document.flagged)
     if problems:
         raise SpecError(problems)
 
     spec, problems = build.build(document.data, locator, hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest())
+    if not read_weights:  # shapes only: too many layers does not stop telling each one's shape
+        problems = [problem for problem in problems if problem.code != "too-many-layers"]
+        if problems:
+            raise SpecError(problems)
+        return spec
+    if any(problem.code == "too-many-layers" for problem in problems):
+        raise SpecError(problems)  # before reading the weights of layers that cannot all run
     found, weight_problems = weights.read(spec.weights_file, spec.layers, locator)
     problems += weight_problems
     if problems:
@@ -56,6 +65,22 @@ def _checked(raw: bytes, size: int, spec_file: str) -> Spec:
         for layer in spec.layers
     )
     return dataclasses.replace(spec, layers=layers)
+
+
+def _too_many_layers(data, locator: Locator) -> Optional[Diagnostic]:
+    """A layer list far longer than any chip runs is reported alone, before the checks whose work
+    grows with it (schema, names, weights): ``limits.spec_layers``."""
+    from .. import chips, limits
+    from .build import too_many_layers
+
+    layers = data.get("layers") if isinstance(data, dict) else None
+    cap = limits.get("spec_layers")
+    if not isinstance(layers, list) or len(layers) <= cap:
+        return None
+    target = data.get("target")
+    profile = chips.profile(target if isinstance(target, str) and target in chips.targets() else chips.targets()[0])
+    message = too_many_layers(len(layers), len(profile.cores)) + f"; a spec of more than {cap} layers is not checked further"
+    return error("too-many-layers", message, locator.at("layers"))
 
 
 _LINE_BREAKING = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")

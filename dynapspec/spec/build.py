@@ -8,15 +8,15 @@ Weights are filled in later (:mod:`.weights`); until then a layer holds an empty
 """
 from __future__ import annotations
 
-import difflib
 import math
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .. import chips
+from .. import chips, limits
 from ..errors import Diagnostic, error
+from ..suggest import Suggester
 from .model import (
     SPEC_VERSION,
     XY,
@@ -60,6 +60,8 @@ class _Builder:
         self.profile = chips.profile(data["target"])
         self.diagnostics: List[Diagnostic] = []
         self.names = [layer["name"] for layer in data["layers"]]
+        self.known = set(self.names)
+        self.suggester = Suggester(self.names)
 
     def fail(self, code: str, message: str, path: str, layer: Optional[str] = None) -> None:
         self.diagnostics.append(error(code, message, self.locator.at(path, layer)))
@@ -83,10 +85,10 @@ class _Builder:
         """Report a destination that names no layer, or the layer itself."""
         if name == source:
             self.fail("self-loop", f"`{name}` sends to itself; the chip runs only acyclic networks", path, source)
-        elif name not in self.names:
-            close = difflib.get_close_matches(name, self.names, n=1)
+        elif name not in self.known:
+            close = self.suggester.closest(name)
             hint = f"did you mean `{close[0]}`? " if close else ""
-            self.fail("unknown-layer", f"no layer is named `{name}`; {hint}layers: {', '.join(self.names)}", path, source)
+            self.fail("unknown-layer", f"no layer is named `{name}`; {hint}layers: {limits.listing(self.names)}", path, source)
 
     def edges(self, index: int, layer: Dict[str, Any]) -> Tuple[Edge, ...]:
         path = f"layers[{index}]"
@@ -144,14 +146,14 @@ class _Builder:
 
     def check_integer_thresholds(self, layers: Sequence[LayerSpec], origins: Sequence[Dict[str, str]]) -> None:
         """With ``quantize: false`` thresholds are used as given: integers in the chip's ranges."""
-        limits = self.profile.limits
+        chip = self.profile.limits
         bad: Dict[str, Tuple[str, List[str]]] = {}  # path -> (problem, layers)
         for layer, origin in zip(layers, origins):
             if layer.quantize:
                 continue
-            checks = [("threshold", layer.neuron.threshold, limits.threshold_high)]
+            checks = [("threshold", layer.neuron.threshold, chip.threshold_high)]
             if layer.neuron.low_threshold is not None:
-                checks.append(("low_threshold", layer.neuron.low_threshold, limits.threshold_low))
+                checks.append(("low_threshold", layer.neuron.low_threshold, chip.threshold_low))
             for key, value, (low, high) in checks:
                 if not math.isfinite(value) or float(value).is_integer() and low <= value <= high:
                     continue  # non-finite values are reported once, by check_finite_thresholds
@@ -161,7 +163,7 @@ class _Builder:
         for path, (problem, names) in bad.items():
             self.fail(
                 "threshold-range",
-                f"{problem}: with `quantize: false` thresholds are used as given (layers: {', '.join(names)})",
+                f"{problem}: with `quantize: false` thresholds are used as given (layers: {limits.listing(names)})",
                 path,
                 names[0] if len(names) == 1 else None,
             )
@@ -180,7 +182,7 @@ class _Builder:
             self.fail(
                 "pool-exit",
                 f"`{layer['name']}` sends to no layer, so its `pool` would pool nothing: spikes reach the host in "
-                "pre-pooling coordinates (CHIP.md section 4); remove `pool`, or pool in the host's decoding",
+                "pre-pooling coordinates (docs/chip.md §4); remove `pool`, or pool in the host's decoding",
                 path + ".pool",
                 layer["name"],
             )
@@ -254,6 +256,9 @@ class _Builder:
         return Readout(block["layer"], int(block.get("threshold", 0)))
 
     def run(self) -> Spec:
+        cores = len(self.profile.cores)
+        if len(self.names) > cores:
+            self.fail("too-many-layers", too_many_layers(len(self.names), cores), "layers")
         self.check_names()
         self.check_finite_thresholds()
         built = [self.layer(i, layer) for i, layer in enumerate(self.data["layers"])]
@@ -273,6 +278,10 @@ class _Builder:
             weights_file=os.path.normpath(os.path.join(os.path.dirname(spec_file), weights)),
             locator=self.locator,
         )
+
+
+def too_many_layers(count: int, cores: int) -> str:
+    return f"{count} layers > {cores} cores; the chip runs one layer per core (merge layers, or drop one)"
 
 
 def build(data: Dict[str, Any], locator: Locator, spec_sha256: str) -> Tuple[Spec, List[Diagnostic]]:

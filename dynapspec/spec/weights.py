@@ -1,8 +1,11 @@
 """Read each layer's weights from the HDF5 file, refusing what the chip cannot run.
 
-The file is opened read-only and only self-contained data is read: external links, external
-storage and virtual datasets are refused (``weights-external``) before anything is read, as are
-datasets too big for any core (``weights-too-large``). Per layer: the dataset exists, is real
+The file is read through the guarded HDF5 layer (:mod:`dynapspec.h5guard`): only self-contained
+data is read (external links, external storage and virtual datasets are ``weights-external``),
+damaged metadata is ``weights-file``, and sizes are checked from the declared shape before
+anything is read: one dataset, and all weights of the spec together (a dataset shared by several
+layers counts once per layer), hold at most ``limits.weight_values`` values
+(``weights-too-large``). Per layer: the dataset exists, is real
 numeric, has the right number of dimensions (conv 4-D, dense 2-D; the exact shape needs the
 inferred input and is checked by the lower stage), holds finite values, is int8-valued under
 ``quantize: false``, and its sibling ``bias`` dataset, if any, is all zeros.
@@ -11,7 +14,6 @@ Fingerprint (recorded in the compiled configuration): :func:`dataset_sha256`.
 """
 from __future__ import annotations
 
-import difflib
 import hashlib
 import posixpath
 from dataclasses import dataclass
@@ -19,11 +21,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import Diagnostic, error, reason
+from .. import h5guard, limits
+from ..errors import Diagnostic, error
+from ..fileio import input_problem, printable
+from ..suggest import Suggester
 from .model import Conv, LayerSpec, Locator
 
-MAX_ELEMENTS = 2**24  # no core has more than 65536 kernel entries; this is far beyond any layer
-_SOFT_LINK_HOPS = 16
+MAX_ELEMENTS = limits.get("weight_values")  # no core has more than 65536 kernel entries; far beyond any layer
+_CODES = {h5guard.FORMAT: "weights-file", h5guard.UNSAFE: "weights-external", h5guard.TOO_LARGE: "weights-too-large"}
 
 
 def dataset_sha256(array: np.ndarray) -> str:
@@ -60,107 +65,91 @@ def _index_text(index: Tuple[int, ...]) -> str:
 
 
 class _File:
-    """An open weight file; every lookup refuses links that leave it."""
+    """An open weight file, read through the guards, with the values read so far counted."""
 
-    def __init__(self, h5file, filename: str):
-        self.h5, self.filename = h5file, filename
+    def __init__(self, reader: h5guard.Reader, filename: str):
+        self.reader, self.filename = reader, filename
+        self.values_read = 0
         self._datasets: Optional[List[str]] = None
 
     def datasets(self) -> List[str]:
-        """Every dataset reachable through hard links (the walk never follows soft or external links)."""
+        """Every dataset path in the file (at most ``hdf5_objects``), for "the file has" messages."""
         if self._datasets is None:
             import h5py
 
             found: List[str] = []
-            self.h5.visititems(lambda name, obj: found.append("/" + name) if isinstance(obj, h5py.Dataset) else None)
+            try:
+                found = [path for path, obj in self.reader.walk() if isinstance(obj, h5py.Dataset)]
+            except h5guard.Refused:
+                pass  # a listing for a message: what was found before the walk stopped is enough
             self._datasets = sorted(found)
+            self._suggester = Suggester(self._datasets)
         return self._datasets
 
-    def find(self, path: str, hops: int = 0):
-        """The object at ``path``, or None when nothing is there; _Problem for a link out of the file."""
-        import h5py
-
-        node, walked = self.h5, ""
-        for part in [p for p in path.split("/") if p]:
-            if not isinstance(node, h5py.Group):
-                return None
-            link = node.get(part, getlink=True)
-            walked += "/" + part
-            if link is None:
-                return None
-            if isinstance(link, h5py.ExternalLink):
-                raise _Problem(
-                    "weights-external",
-                    f"{walked} in {self.filename} is an external link to {link.filename}:{link.path}; "
-                    "dynapspec reads only self-contained weight files (copy the data into this file)",
-                )
-            if isinstance(link, h5py.SoftLink):
-                if hops >= _SOFT_LINK_HOPS:
-                    return None
-                target = link.path if link.path.startswith("/") else posixpath.join(node.name, link.path)
-                node = self.find(posixpath.normpath(target), hops + 1)
-                if node is None:
-                    return None
-            else:
-                node = node[part]
-        return node
+    def find(self, path: str):
+        """The object at ``path``, or None when nothing is there; h5guard.Refused for what cannot be read."""
+        return self.reader.lookup(path)
 
     def dataset(self, path: str):
-        """The dataset at ``path`` after the checks that need no data; _Problem otherwise."""
+        """The dataset at ``path`` and its shape, after the checks that need no data; _Problem otherwise."""
         import h5py
 
         node = self.find(path)
         if not isinstance(node, h5py.Dataset):
             raise _Problem("weights-missing", self._missing(path, node))
-        if node.is_virtual or node.external:
-            kind = "a virtual dataset" if node.is_virtual else "stored in external raw files"
-            raise _Problem(
-                "weights-external",
-                f"{path} in {self.filename} is {kind}; dynapspec reads only self-contained weight files "
-                "(copy the data into a regular dataset)",
-            )
-        if node.dtype.kind not in "iuf" or node.dtype.fields is not None:
+        shape, dtype = self.reader.declared(node, path)
+        if dtype.kind not in "iuf" or dtype.fields is not None:
             raise _Problem(
                 "weights-dtype",
-                f"{path} in {self.filename} has dtype {node.dtype}; weights must be real numbers (integer or floating point)",
+                f"{path} in {self.filename} has dtype {dtype}; weights must be real numbers (integer or floating point)",
             )
-        if node.size > MAX_ELEMENTS:
+        count = int(np.prod(shape, dtype=object))
+        if count > MAX_ELEMENTS:
             raise _Problem(
                 "weights-too-large",
-                f"{path} in {self.filename} has {node.size} values (shape {node.shape}); no core holds more than 65536 "
-                f"kernel entries, so dynapspec refuses datasets above {MAX_ELEMENTS} values without reading them",
+                f"{path} in {self.filename} has {count} values (shape {h5guard.shape_text(shape)}); no core holds more "
+                f"than 65536 kernel entries, so dynapspec refuses datasets above {MAX_ELEMENTS} values without reading them",
             )
-        return node
+        if self.values_read + count > MAX_ELEMENTS:
+            raise _Problem(
+                "weights-too-large",
+                f"{path} in {self.filename} has {count} values, which would bring the weights read for this spec to "
+                f"{self.values_read + count}, above {MAX_ELEMENTS} (a dataset shared by several layers counts for each); "
+                "no chip holds more than a few hundred thousand, so it was not read",
+            )
+        self.values_read += count
+        return node, shape
 
     def _missing(self, path: str, node) -> str:
         if node is not None:
-            return f"{path} in {self.filename} is a group, not a dataset; members: {', '.join(sorted(node))[:200]}"
+            import h5py
+
+            if not isinstance(node, h5py.Group):
+                return f"{path} in {self.filename} is {h5guard.kind_of(node)}, not a dataset"
+            members = sorted(name for name, _ in self.reader.members(node, path))
+            return f"{path} in {self.filename} is a group, not a dataset; members: {limits.listing(members)}"
         names = self.datasets()
-        close = difflib.get_close_matches(path, names, n=3, cutoff=0.5)
+        close = self._suggester.closest(path, n=3, cutoff=0.5)
         if close:
             return f"no dataset {path} in {self.filename}; closest: {', '.join(close)} (set `weight:` on the layer to use another path)"
-        listed = ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
-        return f"no dataset {path} in {self.filename}; the file has: {listed or 'no datasets'}"
+        return f"no dataset {path} in {self.filename}; the file has: {limits.listing(names, 8) if names else 'no datasets'}"
 
-    def read(self, dataset) -> np.ndarray:
-        try:
-            return np.asarray(dataset[()])
-        except (OSError, ValueError, TypeError) as exc:
-            raise _Problem("weights-file", f"cannot read {dataset.name} in {self.filename} ({reason(exc)})") from None
+    def read(self, dataset, path: str) -> np.ndarray:
+        return self.reader.read(dataset, path, MAX_ELEMENTS)
 
 
 def _check_layer(file: _File, layer: LayerSpec) -> LayerWeights:
-    dataset = file.dataset(layer.weight_dataset)
+    dataset, shape = file.dataset(layer.weight_dataset)
     ndim = 4 if isinstance(layer.op, Conv) else 2
-    if dataset.ndim != ndim:
+    if len(shape) != ndim:
         layout = "(out, in, kH, kW)" if ndim == 4 else "(out, in)"
         kind = "conv" if ndim == 4 else "dense"
         raise _Problem(
             "weights-shape",
-            f"{layer.weight_dataset} has shape {dataset.shape} ({dataset.ndim}-D); a {kind} layer's weights are "
+            f"{layer.weight_dataset} has shape {h5guard.shape_text(shape)} ({len(shape)}-D); a {kind} layer's weights are "
             f"{ndim}-D {layout}",
         )
-    raw = file.read(dataset)
+    raw = file.read(dataset, layer.weight_dataset)
     values = np.array(raw, dtype=np.float64)
     bad = ~np.isfinite(values)
     if bad.any():
@@ -190,7 +179,7 @@ def _check_bias(file: _File, layer: LayerSpec) -> None:
     path = folder + "/bias"
     if file.find(path) is None:
         return
-    bias = np.atleast_1d(np.array(file.read(file.dataset(path)), dtype=np.float64))
+    bias = np.atleast_1d(np.array(file.read(file.dataset(path)[0], path), dtype=np.float64))
     nonzero = bias != 0  # NaN counts as non-zero
     if nonzero.any():
         index = _first_index(nonzero)
@@ -204,28 +193,33 @@ def _check_bias(file: _File, layer: LayerSpec) -> None:
 
 def read(filename: str, layers: Sequence[LayerSpec], locator: Locator) -> Tuple[Dict[str, LayerWeights], List[Diagnostic]]:
     """Each layer's checked weights, and every problem found (all layers are checked)."""
-    import h5py
-
+    name = printable(filename)
+    problem = input_problem(filename)
+    if problem is not None:
+        code, words = problem
+        if code == "file-not-found" and words == "does not exist" and "weights" not in locator.positions:
+            words += " (no `weights:` key, so dynapspec looks for <spec name>.h5 beside the spec)"
+        if code == "file-not-found":
+            words += f"; `dynapspec weights {locator.file}` lists the datasets it needs and can write a template"
+        elif words.startswith("is a directory"):
+            code, words = "weights-file", "is a directory, not an HDF5 file"
+        code = "weights-file" if code == "file-not-found" else code
+        return {}, [error(code, f"the weight file {name} {words}", locator.at("weights"))]
     try:
-        h5 = h5py.File(filename, "r")
-    except FileNotFoundError:
-        default = "weights" not in locator.positions
-        why = " (no `weights:` key, so dynapspec looks for <spec name>.h5 beside the spec)" if default else ""
-        return {}, [error("weights-file", f"the weight file {filename} does not exist{why}", locator.at("weights"))]
-    except IsADirectoryError:
-        return {}, [error("weights-file", f"the weight file {filename} is a directory, not an HDF5 file", locator.at("weights"))]
-    except (OSError, ValueError) as exc:
-        return {}, [error("weights-file", f"cannot open {filename} as HDF5 ({reason(exc)})", locator.at("weights"))]
+        reader = h5guard.Reader(filename)
+    except h5guard.Refused as refused:
+        return {}, [error("weights-file", f"the weight file {name} {refused.text}", locator.at("weights"))]
     found: Dict[str, LayerWeights] = {}
     problems: List[Diagnostic] = []
-    with h5:
-        file = _File(h5, filename)
+    with reader:
+        file = _File(reader, name)
         for layer in layers:
             try:
                 found[layer.name] = _check_layer(file, layer)
                 _check_bias(file, layer)
-            except _Problem as problem:
+            except (_Problem, h5guard.Refused) as problem:
+                code = _CODES[problem.kind] if isinstance(problem, h5guard.Refused) else problem.code
                 given = layer.path + ".weight"
                 where = given if given in locator.positions else layer.path
-                problems.append(error(problem.code, problem.message, locator.at(where, layer.name)))
+                problems.append(error(code, problem.message, locator.at(where, layer.name)))
     return found, problems

@@ -11,7 +11,9 @@ parser's *event stream* itself, so it can refuse what hand-written specs get wro
   write instead, only values this reader accepts, and only the reading the key can take when the
   schema knows its type (``polarity: on`` -> write ``"on"``);
 - alias bombs and deep nesting (``yaml-too-complex``), counted *before* anything is expanded:
-  an alias costs the size of what it refers to, so a billion-laughs document stops at once.
+  an alias costs the size of what it refers to, so a billion-laughs document stops at once;
+  numbers written with more than ``limits.number_chars`` characters (Python refuses to convert
+  integers of thousands of digits, and no setting needs them).
 
 Composition is iterative (no recursion), so nesting depth is bounded by our limit, not by the
 Python or C stack. Every value's position is recorded under its JSON path (``layers[1].conv``).
@@ -26,11 +28,13 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
+from .. import limits
 from ..errors import Diagnostic, Location, SpecError, error
 
-MAX_DEPTH = 64  # nesting levels of collections
-MAX_NODES = 100_000  # values after expanding aliases
-MAX_BYTES = 4 * 1024 * 1024  # a spec is a page of text, not a data file
+MAX_DEPTH = limits.get("yaml_depth")  # nesting levels of collections
+MAX_NODES = limits.get("yaml_values")  # values after expanding aliases
+MAX_BYTES = limits.get("spec_bytes")  # a spec is a page of text, not a data file
+NUMBER_CHARS = limits.get("number_chars")
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when available
 
@@ -174,6 +178,13 @@ def _ambiguity(tag: str, text: str, is_key: bool, label: str, expects: Optional[
     return None
 
 
+def _numeric(tag: str, text: str) -> bool:
+    """Whether a plain scalar is (or in one YAML version reads as) a number."""
+    return tag in (_T + "int", _T + "float") or tag == _T + "str" and bool(
+        _YAML12_NUMBER.fullmatch(text) or re.fullmatch(r"0o[0-7]+", text)
+    )
+
+
 def _scalar(tag: str, text: str):
     """The plain value of a scalar whose YAML 1.1 and 1.2 readings agree."""
     if tag == _T + "null":
@@ -274,7 +285,15 @@ class _Composer:
         else:  # quoted or block scalar
             tag = _T + "str"
         problem = self._ambiguity(tag, text, path, is_key) if event.implicit[0] else None
-        if problem is not None:
+        if event.implicit[0] and len(text) > NUMBER_CHARS and _numeric(tag, text):
+            self.report(
+                "yaml-too-complex",
+                f"a number written with {len(text)} characters; numbers in a spec have at most {NUMBER_CHARS} (no chip setting needs more)",
+                event.start_mark,
+                path if not is_key else child_path(path, text),
+            )
+            value = text
+        elif problem is not None:
             self.report("yaml-ambiguous", problem, event.start_mark, path if not is_key else child_path(path, text))
             value = text
         else:
@@ -284,8 +303,13 @@ class _Composer:
         self._deliver(value, 1, 0, event.start_mark, path, is_key, event.anchor)
 
     def _ambiguity(self, tag: str, text: str, path: str, is_key: bool) -> Optional[str]:
-        expects = self.expects(path) if self.expects is not None and not is_key else None
-        return _ambiguity(tag, text, is_key, path.rsplit(".", 1)[-1] or "this value", expects)
+        if len(text) > NUMBER_CHARS and _numeric(tag, text):
+            return None  # reported as too long; converting it could fail
+        label = path.rsplit(".", 1)[-1] or "this value"
+        problem = _ambiguity(tag, text, is_key, label, None)
+        if problem is None or self.expects is None or is_key:
+            return problem
+        return _ambiguity(tag, text, is_key, label, self.expects(path))  # the schema is asked about suspect values only
 
     def _tag_error(self, event, path: str) -> None:
         self.report(

@@ -1,15 +1,16 @@
 """A test double of the samna SDK (NOT the vendor package): the surface dynapspec uses.
 
-Module, class and node names mirror samna per chip (CHIP.md sections 1 and 8); structs reject
-unknown attributes, wrong types and out-of-range values; ``validate_configuration`` checks shapes,
-ranges, memory and destination sizes; a board's model runs ``dynapspec.sim``. Test controls live
-in ``samna._double``. Tests put this directory on sys.path through a fixture, never globally.
+Module, class and node names mirror samna 0.48.5's reference per chip; structs follow pybind11's
+conversion rules and samna's documented side effects; ``validate_configuration`` checks shapes,
+ranges, memory and destination sizes; a board's model runs the independent reference chip in
+``tests/simnet.py``. Every rule names its source beside it. Test controls live in
+``samna._double``. Tests put this directory on sys.path through a fixture, never globally.
 """
 from __future__ import annotations
 
 import sys
 
-from . import _chips, _double, device, graph  # noqa: F401
+from . import _chips, _double, device, graph, unifirm  # noqa: F401
 
 __version__ = "0.48.5"
 

@@ -1,8 +1,12 @@
 """The chip modules of the double: ``samna.<chip>.configuration``, ``.event`` and
-``validate_configuration``, with samna's class names per chip (CHIP.md section 1).
+``validate_configuration``, with samna's class names per chip.
 
-The validator knows the chip independently of dynapspec (its own memory table and limits), so a
-configuration that dynapspec got wrong is caught here, the way the real SDK would catch it.
+Sources: samna 0.48.5's reference pages ``speck2f/configuration``, ``speck2f/event`` and
+``speck2e/...`` (class and field names, defaults, documented side effects), sinabs'
+``chips/dynapcnn.py`` (the only evidence of DYNAP-CNN's DVS fields) and the Speck 2e/2f datasheet
+("Memory configuration": per-core memory). The validator knows the chip independently of dynapspec
+(its own memory table and limits), so a configuration dynapspec got wrong is caught here, the way
+the real SDK would catch it.
 """
 from __future__ import annotations
 
@@ -11,8 +15,18 @@ from typing import List, Tuple
 
 from ._struct import INT8, INT16, UINT8, UINT16, UINT32, UINT64, A, B, I, L, S, struct
 
+# Speck 2e/2f datasheet, "Memory configuration": kernel and neuron memory entries per core
 KERNEL_MEM = [16384, 16384, 16384, 32768, 32768, 65536, 65536, 16384, 16384]
 NEURON_MEM = [65536, 65536, 65536, 32768, 32768, 16384, 16384, 16384, 16384]
+READOUT_LAYER = 12  # samna: destination layer 12 is the readout (sinabs' using_readout_layer)
+
+
+def _monitor_passes_sensor(dvs, on: bool) -> None:
+    """samna 0.48.5, DvsLayerConfig.pass_sensor_events: "This will be automatically set by setting
+    raw_monitor_enable and monitor_enable". The double sets it when a monitor flag is set True and
+    leaves it when one is set False (the reading under which writing the flag last leaks the sensor)."""
+    if on:
+        object.__getattribute__(dvs, "_values")["pass_sensor_events"] = True
 
 # chip -> class names and what the chip has
 CHIPS = {
@@ -58,11 +72,18 @@ def _configuration_module(chip: str) -> types.ModuleType:
                            neurons_value_kill_bit=A(3, element="bool"))
     core = struct(name, facts["core"], core_fields)
     dvs_dest = struct(name, facts["dvs_dest"], {"layer": I(0, UINT8), "enable": B()})
-    dvs = struct(name, facts["dvs"], {
+    dvs_fields = {
         "origin": S(vec2), "cut": S(vec2, x=127, y=127), "pooling": S(vec2, x=1, y=1), "merge": B(), "on_channel": B(True),
         "off_channel": B(True), "mirror": S(mirror), "mirror_diagonal": B(), "pass_sensor_events": B(),
         "monitor_enable": B(), "raw_monitor_enable": B(), "destinations": L(dvs_dest, 2),
-    })
+    }
+    if not facts["speck_extras"]:
+        # DYNAP-CNN: sinabs writes only merge, mirror, mirror_diagonal, cut, origin, pooling,
+        # pass_sensor_events, monitor_enable and destinations; nothing shows the other three exist
+        for missing in ("on_channel", "off_channel", "raw_monitor_enable"):
+            del dvs_fields[missing]
+    effects = {flag: _monitor_passes_sensor for flag in ("monitor_enable", "raw_monitor_enable") if flag in dvs_fields}
+    dvs = struct(name, facts["dvs"], dvs_fields, effects)
     top = {"cnn_layers": L(core, 9), "dvs_layer": S(dvs)}
     classes = [vec2, mirror, ioshape, dest, dims, core, dvs_dest, dvs]
     if facts["readout"]:
@@ -80,6 +101,8 @@ def _configuration_module(chip: str) -> types.ModuleType:
         top.update(readout=S(readout), dvs_filter=S(dvs_filter), factory_config=S(factory), debug_config=S(debug))
         classes += [readout, dvs_filter, factory, debug]
     else:
+        # True plays the echo sinabs once switched off (commit 3338c80, line removed in b31ddd1);
+        # samna's real default is not documented
         factory = struct(name, "FactorySettings", {"monitor_input_enable": B(True)})
         top.update(factory_settings=S(factory))
         classes.append(factory)
@@ -90,9 +113,13 @@ def _configuration_module(chip: str) -> types.ModuleType:
 
 
 def _event_module(chip: str) -> types.ModuleType:
+    """samna 0.48.5 ``speck2f/event``: ReadoutValue has only ``value`` (no timestamp; sinabs'
+    readout tutorial numbers them by slow-clock tick), ReadoutPinValue ``index`` and ``timestamp``,
+    ReadNeuronValue no timestamp (sinabs issue #259)."""
     name = f"samna.{chip}.event"
     mod = types.ModuleType(name)
-    dvs_fields = {"x": I(0, UINT16), "y": I(0, UINT16), "p": B(), "timestamp": I(0, UINT64)}
+    # p converts: sinabs' tutorials assign ints (random.randint, numpy) to DvsEvent.p
+    dvs_fields = {"x": I(0, UINT16), "y": I(0, UINT16), "p": B(convert=True), "timestamp": I(0, UINT64)}
     if chip == "dynapcnn":
         dvs_fields["layer"] = I(0, UINT8)  # present on DYNAP-CNN, ignored by the chip
     for cls in (
@@ -103,7 +130,7 @@ def _event_module(chip: str) -> types.ModuleType:
         struct(name, "NeuronValue", {"layer": I(0, UINT8), "address": I(0, UINT32), "neuron_state": I(0, INT16)}),
         struct(name, "WriteNeuronValue", {"layer": I(0, UINT8), "address": I(0, UINT32),
                                           "neuron_state": I(0, INT16)}),
-        struct(name, "ReadoutValue", {"value": I(0, UINT32), "timestamp": I(0, UINT64)}),
+        struct(name, "ReadoutValue", {"value": I(0, UINT32)}),
         struct(name, "ReadoutPinValue", {"index": I(0, UINT8), "timestamp": I(0, UINT64)}),
     ):
         setattr(mod, cls.__name__, cls)
@@ -134,7 +161,7 @@ def active_cores(cfg) -> List[int]:
 
 
 def dvs_output(cfg) -> Tuple[int, int, int]:
-    """(features, x size, y size) of the DVS layer's output (CHIP.md section 4)."""
+    """(features, x size, y size) of the DVS layer's output (docs/chip.md §4)."""
     dvs = cfg.dvs_layer
     sx, sy = dvs.cut.x - dvs.origin.x + 1, dvs.cut.y - dvs.origin.y + 1
     if dvs.mirror_diagonal:
@@ -207,7 +234,7 @@ def _core_problems(chip: str, n: int, core, cfg) -> List[str]:
 def _destination_problems(chip, where, dest, cfg, source) -> List[str]:
     pooling = getattr(dest, "pooling", 1)
     shift = getattr(dest, "feature_shift", 0)
-    if dest.layer == 12:
+    if dest.layer == READOUT_LAYER:
         return [] if CHIPS[chip]["readout"] else [f"{where}: this chip has no readout layer 12"]
     if dest.layer > 8:
         return [f"{where}: layer {dest.layer} is not a core (0..8) or the readout (12)"]

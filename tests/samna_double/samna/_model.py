@@ -1,27 +1,38 @@
-"""The fake chip model: a board's configuration runs on dynapspec's own simulator.
+"""The fake chip model: a board's configuration runs on the slow reference in ``tests/simnet.py``.
+
+The reference follows the chip's documented update rule one neuron at a time and shares nothing
+with ``dynapspec.sim`` (no tables, no kernel), so a change to the simulator's firing rule shows up
+as a board/simulator disagreement in the hardware tests.
 
 ``apply_configuration`` validates like samna, then reads the samna object back into a dynapspec
 ChipConfig (a straight field-by-field read: whatever the adapter wrote, right or wrong, is what
-runs). Host events written to the model's sink node are fed to ``dynapspec.sim``; the spikes of
-monitored cores come out of the model's source node as ``Spike`` events.
+runs). Host events written to the model's sink node are played in order; what the chip sends back
+(spikes of monitored cores, the DVS layer's raw input, neuron values, readout events, dropped-event
+counts) comes out of the model's source node. Timing follows samna's StopWatch reference: while the
+watch runs, an event waits until the watch reaches its timestamp; one that arrives late (the write
+takes ``state.write_cost_us`` of board time per event) is processed, and its output stamped, late.
 """
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
+from typing import List
 
 import numpy as np
 
 from dynapspec import config as ds_config
-from dynapspec.events import dvs_events, spike_events
-from dynapspec.sim import Simulator
 
-from . import _chips
+from . import _chips, _double
 from .graph import Node
+
+CLASSES = 15  # readout channels 1..15 (sinabs' using_readout_layer)
+CLASS_STRIDE = 4  # Speck 2e/2f erratum: readout class k counts feature 4(k-1) (same tutorial)
+VALID_BIT, CLASS_SHIFT = 20, 16  # ReadoutValue.value layout (same tutorial's output_mode_sel table)
 
 
 def read_chip(cfg) -> ds_config.ChipConfig:
-    """The samna object as the document's ChipConfig (fields the chip lacks become None)."""
+    """The samna object as the document's ChipConfig; a field the chip lacks reads as its default."""
     return _read(ds_config.ChipConfig, cfg)
 
 
@@ -30,8 +41,7 @@ def _read(cls, obj):
     kwargs = {}
     for f in dataclasses.fields(cls):
         if not hasattr(obj, f.name):
-            kwargs[f.name] = None
-            continue
+            continue  # the dataclass default: None for chip-specific fields, the chip's behaviour otherwise
         hint, value = hints[f.name], getattr(obj, f.name)
         if typing.get_origin(hint) is typing.Union:
             hint = [a for a in typing.get_args(hint) if a is not type(None)][0]
@@ -46,6 +56,25 @@ def _read(cls, obj):
         else:
             kwargs[f.name] = value
     return cls(**kwargs)
+
+
+def _reference():
+    import simnet  # tests/simnet.py: the independent, literal reference of the chip's numerics
+
+    class Chip(simnet.Reference):
+        """The reference, remembering what each core sends to the readout."""
+
+        def __init__(self, chip: ds_config.ChipConfig, monitored):
+            super().__init__(types.SimpleNamespace(chip=chip))
+            self.out, self.counts, self.monitored, self.t = [], {n: 0 for n in self.v}, set(monitored), 0
+            self.to_readout: List[tuple] = []
+
+        def spike(self, n, f, x, y):
+            super().spike(n, f, x, y)
+            if any(d.enable and d.layer == _chips.READOUT_LAYER for d in self.cores[n].destinations):
+                self.to_readout.append((self.t, f))
+
+    return Chip
 
 
 class ModelSink(Node):
@@ -63,14 +92,18 @@ class Model:
         self._module = getattr(__import__("samna"), chip)
         self._sink, self._source = ModelSink(self), Node()
         self.chip_config = None  # the applied configuration, as a dynapspec ChipConfig
+        self.applied_object = None  # the samna object as applied (get_configuration)
         self.echo_input = False
         self.applied = 0
-        self._sim = None
-        self._route = None
+        self._ref = None
+        self._ticks = 0  # readout slow-clock ticks emitted since the last apply
+        self._counts: List[np.ndarray] = []  # per tick, spikes per readout class
 
     # -- samna's model API
     def apply_configuration(self, cfg, timeout: float = 10.0) -> None:
         self._board._alive()
+        if self._board.stuck:  # sinabs issue #269: "Apply configuration timeout" until the board is reset
+            raise RuntimeError("Apply configuration timeout")
         wanted = getattr(self._module.configuration, _chips.CHIPS[self._chip]["config"])
         if not isinstance(cfg, wanted):
             raise TypeError(f"apply_configuration: expected {wanted.__module__}.{wanted.__name__}")
@@ -78,13 +111,16 @@ class Model:
         if not ok:
             raise RuntimeError(text)
         self.chip_config = read_chip(cfg)
+        self.applied_object = cfg._clone()
         factory = getattr(cfg, "factory_settings", None)  # DYNAP-CNN: echo host input to the host?
         self.echo_input = bool(factory is not None and factory.monitor_input_enable)
         self.applied += 1
-        self._sim, self._route = None, None
+        self.reset()
 
     def get_configuration(self):
-        return self.chip_config
+        """samna: the last applied configuration (not a read from the hardware)."""
+        self._board._alive()
+        return self.applied_object
 
     def get_sink_node(self) -> Node:
         self._board._alive()
@@ -95,93 +131,112 @@ class Model:
         return self._source
 
     def reset(self) -> None:
-        if self._sim is not None:
-            self._sim.reset()
+        monitored = [n for n, core in enumerate(self.chip_config.cnn_layers) if core.monitor_enable]
+        self._ref = _reference()(self.chip_config, monitored)
+        self._ticks, self._counts = 0, []
 
     # -- the chip
     def passes_sensor(self) -> bool:
         dvs = self.chip_config.dvs_layer if self.chip_config else None
-        return bool(dvs and (dvs.pass_sensor_events or dvs.monitor_enable or dvs.raw_monitor_enable))
+        if not (dvs and dvs.pass_sensor_events):
+            return False
+        if self._chip == "speck2f" and (0, 46) <= _double.version_key() < (0, 48, 3):
+            # samna changelog 0.48.3: before it, Speck 2f cores got no sensor events unless a DVS
+            # monitor flag was on
+            return bool(dvs.monitor_enable or dvs.raw_monitor_enable)
+        return True
 
     def _process(self, events: list, from_sensor: bool) -> None:
         self._board._alive()
         if self.chip_config is None or not events:
             return
-        ev = self._module.event
-        if all(isinstance(e, ev.ReadNeuronValue) for e in events):
-            states = self._sim.states() if self._sim is not None else None
-            self._source._emit([self._neuron_value(e, states) for e in events])
-            return
-        if all(isinstance(e, ev.DvsEvent) for e in events):
-            route = ("dvs", ())
-            array = dvs_events([e.x for e in events], [e.y for e in events], [e.timestamp for e in events],
-                               [int(e.p) for e in events])
-        elif all(isinstance(e, ev.Spike) for e in events):
-            cores, array = _group_spikes(events)
-            route = ("spikes", cores)
-            if self.echo_input:
-                self._source._emit(list(events))
-        else:
-            raise NotImplementedError("the double takes batches of only Spike or only DvsEvent events")
-        sim = self._simulator(route)
-        result = sim.run(array)
-        running = self._board._watch.running
-        out = []
-        for row in result.output:
-            out.append(ev.Spike(layer=int(row["core"]), feature=int(row["c"]), x=int(row["x"]), y=int(row["y"]),
-                                timestamp=int(row["t"]) if running else 0))
-        self._source._emit(out)
-
-    def _neuron_value(self, request, states):
-        """Decode the datasheet address ``(y << (bf+bx)) | (x << bf) | f`` and answer with the state."""
-        shape = self.chip_config.cnn_layers[request.layer].dimensions.output_shape
-        bf, bx = (shape.feature_count - 1).bit_length(), (shape.size.x - 1).bit_length()
-        f = request.address & ((1 << bf) - 1)
-        x = (request.address >> bf) & ((1 << bx) - 1)
-        y = request.address >> (bf + bx)
-        if states is None:
-            values = self.chip_config.cnn_layers[request.layer].neurons_initial_value
-        else:
-            values = states[f"core{request.layer}"]
-        return self._module.event.NeuronValue(layer=request.layer, address=request.address,
-                                              neuron_state=int(values[f][x][y]))
-
-    def _simulator(self, route) -> Simulator:
-        if self._route is not None and route != self._route:
-            raise NotImplementedError(f"the double models one input route per configuration ({self._route} then {route})")
-        if self._sim is None:
-            kind, cores = route
-            if kind == "dvs":
-                record = ds_config.InputRecord(kind="dvs", shape=(2, 128, 128), source="host")
+        ev, watch, ref = self._module.event, self._board._watch, self._ref
+        dvs, readout = self.chip_config.dvs_layer, self.chip_config.readout
+        out: list = []
+        for event in events:
+            if isinstance(event, ev.ReadNeuronValue):
+                out.append(self._neuron_value(event))
+                continue
+            if not isinstance(event, (ev.Spike, ev.DvsEvent)):
+                raise NotImplementedError(f"the double does not play {type(event).__name__}")
+            when = self._when(event, watch, from_sensor)
+            stamp = when if watch.running else 0
+            ref.t, first = stamp, len(ref.out)
+            if isinstance(event, ev.DvsEvent):
+                if dvs.raw_monitor_enable:
+                    out.append(ev.DvsEvent(x=event.x, y=event.y, p=event.p, timestamp=stamp))
+                ref.dvs_event(event.x, event.y, int(event.p), dvs.monitor_enable)
             else:
-                dims = self.chip_config.cnn_layers[cores[0]].dimensions.input_shape
-                record = ds_config.InputRecord(kind="spikes", shape=(dims.feature_count, dims.size.y, dims.size.x),
-                                               cores=cores)
-            header = ds_config.Header(name="double", target="double", chip=self._chip, dynapspec_version="0",
-                                      spec_version=1, spec_file="", spec_sha256="", weights_file=None,
-                                      weights_sha256={}, input=record, layers=())
-            self._sim = Simulator(ds_config.Config(header=header, chip=self.chip_config))
-            self._route = route
-        return self._sim
+                if self.echo_input:
+                    out.append(event)
+                ref.deliver(event.layer, event.feature, event.x, event.y)
+            if not (readout is not None and readout.monitor_enable):  # readout monitoring silences spikes
+                out += [ev.Spike(layer=core, feature=c, x=x, y=y, timestamp=t) for t, core, c, x, y in ref.out[first:]]
+            out += self._readout(upto=when)
+        self._source._emit(_double.drop_some(out, self._board))
 
+    def _when(self, event, watch, from_sensor: bool) -> int:
+        """Board time at which the event is processed: its timestamp, or its arrival if that is later."""
+        if from_sensor or not watch.running:
+            return int(event.timestamp) if watch.running else watch.elapsed_us
+        watch.elapsed_us += _double.state.write_cost_us
+        return max(int(event.timestamp), watch.elapsed_us)
 
-def _group_spikes(events: list):
-    """Host spikes arrive once per input core; fold each group back into one network input event."""
-    keys = [(e.timestamp, e.feature, e.x, e.y) for e in events]
-    cores = []
-    for key, event in zip(keys, events):
-        if key != keys[0] or event.layer in cores:
-            break
-        cores.append(event.layer)
-    n = len(cores)
-    if len(events) % n:
-        raise NotImplementedError("every host spike must go to the same set of cores")
-    for i in range(0, len(events), n):
-        group = events[i:i + n]
-        if [e.layer for e in group] != cores or len({keys[j] for j in range(i, i + n)}) != 1:
-            raise NotImplementedError("every host spike must go to the same set of cores, in one order")
-    firsts = events[::n]
-    array = spike_events([e.timestamp for e in firsts], [e.feature for e in firsts], [e.x for e in firsts],
-                         [e.y for e in firsts])
-    return tuple(cores), array
+    def _neuron_value(self, request):
+        """Decode the datasheet's neuron address [zero fill | y | x | feature] and answer with the state.
 
+        Speck 2e/2f datasheet, "Memory configuration": the fields are ceil(log2(fy)), ceil(log2(fx))
+        and ceil(log2(f)) bits wide. An address outside the layer is refused (a wrong encoder).
+        """
+        shape = self.chip_config.cnn_layers[request.layer].dimensions.output_shape
+        f_bits = int(np.ceil(np.log2(shape.feature_count))) if shape.feature_count > 1 else 0
+        x_bits = int(np.ceil(np.log2(shape.size.x))) if shape.size.x > 1 else 0
+        f = request.address % 2**f_bits
+        x = (request.address // 2**f_bits) % 2**x_bits
+        y = request.address // 2**(f_bits + x_bits)
+        if f >= shape.feature_count or x >= shape.size.x or y >= shape.size.y:
+            raise NotImplementedError(f"ReadNeuronValue address {request.address} is outside layer {request.layer}")
+        value = self._ref.v[request.layer][f][x][y]
+        return self._module.event.NeuronValue(layer=request.layer, address=request.address, neuron_state=int(value))
+
+    # -- the readout (sinabs' using_readout_layer tutorial and samna's ReadoutConfig reference)
+    def _readout(self, upto: int = 0, trailing: bool = False) -> list:
+        """Readout events of every slow-clock tick that ended by board time ``upto`` (or, with
+        ``trailing``, the ticks of one averaging window past the last one)."""
+        readout, io = self.chip_config.readout, self._board.io
+        if readout is None or not readout.enable or not io.slow_clk or readout.readout_configuration_sel != 3:
+            return []
+        period = 1_000_000 // io.slow_clk_rate
+        window = 1 if readout.low_pass_filter_disable else (32 if readout.low_pass_filter32_not16 else 16)
+        if trailing:  # the averages decay over one window after the last readout input
+            last = max(t for t, _ in self._ref.to_readout) // period + 1 + window if self._ref.to_readout else 0
+        else:
+            last = upto // period
+        ev, events = self._module.event, []
+        while self._ticks < last:
+            start = self._ticks * period
+            counts = np.zeros(CLASSES + 1, dtype=np.int64)
+            for t, f in self._ref.to_readout:
+                if start <= t < start + period and f % CLASS_STRIDE == 0 and f // CLASS_STRIDE < CLASSES:
+                    counts[f // CLASS_STRIDE + 1] += 1
+            self._counts.append(counts)
+            self._ticks += 1
+            average = sum(self._counts[-window:]) // window
+            best = int(np.argmax(average[1:])) + 1
+            above = [k for k in range(1, CLASSES + 1) if average[k] > readout.threshold]
+            if readout.readout_pin_monitor_enable and above:
+                stamp = self._ticks * period if self._board._watch.running else 0
+                events.append(ev.ReadoutPinValue(index=best, timestamp=stamp))
+            if readout.monitor_enable:
+                selected = self.applied_object.readout.output_neuron_num  # not in the document: samna's default
+                data = {0: 0, 1: sum(1 << (k - 1) for k in above), 2: int(average[selected]),
+                        3: int(average[best])}[readout.output_mode_sel]
+                events.append(ev.ReadoutValue(value=(1 << VALID_BIT) | (best << CLASS_SHIFT) | data))
+        return events
+
+    def on_poll(self) -> None:
+        """A poll after the input: the readout keeps ticking for one more averaging window."""
+        if self.chip_config is not None and self._ref is not None and self._ref.to_readout:
+            late = self._readout(trailing=True)
+            if late:
+                self._source._emit(late)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import _double
 from ._model import Model
+from ._struct import UINT32, load_bool, load_int
 
 CHIP_OF_TYPE = {
     "DynapcnnDevKit": "dynapcnn",
@@ -31,13 +32,20 @@ class DeviceInfo:
 
 
 class StopWatch:
+    """samna 0.48.5 ``unifirm.timestamp.StopWatch``: ``start(reset=True)``, ``stop()``, ``reset()`` and
+    the deprecated ``set_enable_value(bool)``, which also resets. ``elapsed_us`` is the board time
+    since the last reset that the double has accounted for (writes in transit)."""
+
     def __init__(self, board):
         self._board = board
         self.running = False
         self.resets = 0
+        self.elapsed_us = 0
 
-    def start(self) -> None:
+    def start(self, reset: bool = True) -> None:
         self._board._alive()
+        if load_bool("start(): reset", reset):
+            self.reset()
         self.running = True
 
     def stop(self) -> None:
@@ -47,31 +55,40 @@ class StopWatch:
     def reset(self) -> None:
         self._board._alive()
         self.resets += 1
+        self.elapsed_us = 0
 
     def set_enable_value(self, value: bool) -> None:  # deprecated spelling, still present
         self._board._alive()
-        self.running = bool(value)
+        self.reset()
+        self.running = load_bool("set_enable_value(): arg0", value)
 
 
 class IoModule:
+    """samna 0.48.5 ``speck2fBoards.UnifirmModule``: ``set_slow_clk_rate(self, arg0: int)`` ("Default
+    1000Hz"), ``set_slow_clk(self, arg0: bool)``, ``write_config(self, arg0: int, ...)``; pybind11
+    refuses a float for an ``int`` argument."""
+
     def __init__(self, board):
         self._board = board
-        self.slow_clk_rate = None
+        self.slow_clk_rate = 1000
         self.slow_clk = False
         self.registers = {}
 
-    def set_slow_clk_rate(self, hz: float) -> None:
+    def set_slow_clk_rate(self, hz) -> None:
         self._board._alive()
-        self.slow_clk_rate = hz
+        self.slow_clk_rate = load_int("set_slow_clk_rate(): arg0", hz, (1, 2**32 - 1))
 
-    def set_slow_clk(self, on: bool) -> None:
+    def set_slow_clk(self, on) -> None:
         self._board._alive()
-        self.slow_clk = bool(on)
+        self.slow_clk = load_bool("set_slow_clk(): arg0", on, convert=True)
 
-    def write_config(self, address: int, value: int) -> None:  # DYNAP-CNN kit: 0x0003 is the time stamper
+    def write_config(self, address, value) -> None:  # DYNAP-CNN kit: 0x0003 is the time stamper
         self._board._alive()
+        address, value = load_int("write_config(): arg0", address, UINT32), load_int("write_config(): arg1", value, UINT32)
         self.registers[address] = value
         if address == 0x0003:
+            if value:
+                self._board._watch.reset()
             self._board._watch.running = bool(value)
 
 
@@ -82,6 +99,8 @@ class Board:
         self.info = info
         self.chip = CHIP_OF_TYPE[info.device_type_name]
         self.closed = False
+        self.stuck, _double.state.stuck = _double.state.stuck, None
+        self.soft_resets = 0
         self.model = Model(self, self.chip)
         self._watch = StopWatch(self)
         self.io = IoModule(self)
@@ -120,8 +139,13 @@ class Board:
         self._alive()
         return self.io
 
-    def reset_board_soft(self, apply_defaults: bool = True) -> None:
+    def reset_board_soft(self, bootFromPc, defaultConfig=None) -> None:  # noqa: N803 - samna's names
+        """speck2fBoards.Speck2fDevKit.reset_board_soft(bootFromPc: bool, defaultConfig=None): resets the FPGA."""
         self._alive()
+        load_bool("reset_board_soft(): bootFromPc", bootFromPc)
+        self.soft_resets += 1
+        if self.stuck == "soft":
+            self.stuck = None
 
 
 def _get_all_devices() -> list:
@@ -147,6 +171,9 @@ def open_device(which, default_config=None) -> Board:
         raise RuntimeError(f"failed to open {info.device_type_name}: device not found")
     if key in state.foreign:
         raise RuntimeError(f"failed to open {info.device_type_name}: device is in use by another process")
+    if key in state.firmware_rejected:  # changelog 0.46.1, Device Controller "Firmware Version Check"
+        raise RuntimeError(f"{info.device_type_name}: firmware version 1.0.3 is not supported by samna "
+                           f"{state.version}; see the Flasher documentation to upgrade the firmware")
     if key not in state.opened:
         state.opened[key] = Board(info)
     return state.opened[key]

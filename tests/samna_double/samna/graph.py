@@ -34,29 +34,32 @@ class SourceNode(Node):
 
 
 class SinkNode(Node):
-    """A host-side BasicSinkNode: buffers until read."""
+    """A host-side BasicSinkNode: buffers until read. Events reach the buffer ``latency_polls`` polls
+    after the chip produced them (a USB round trip the host cannot see)."""
 
     def __init__(self):
         super().__init__()
-        self._buffer: list = []
+        self._buffer: list = []  # (poll count when produced, event)
 
     def _receive(self, events: list) -> None:
-        self._buffer.extend(events)
+        from . import _double
+
+        self._buffer.extend((_double.state.polls, e) for e in events)
 
     def get_events(self) -> list:
         from . import _double
 
         _double.on_poll(self)
-        take = len(self._buffer) if _double.state.trickle is None else _double.state.trickle
-        out, self._buffer = self._buffer[:take], self._buffer[take:]
+        state = _double.state
+        ready = [i for i, (born, _) in enumerate(self._buffer) if state.polls - born >= state.latency_polls]
+        take = len(ready) if state.trickle is None else min(state.trickle, len(ready))
+        chosen = set(ready[:take])
+        out = [e for i, (_, e) in enumerate(self._buffer) if i in chosen]
+        self._buffer = [item for i, item in enumerate(self._buffer) if i not in chosen]
         return out
 
     def get_events_blocking(self, timeout: int = 0) -> list:
         return self.get_events()
-
-    def get_n_events(self, n: int) -> list:
-        out, self._buffer = self._buffer[:n], self._buffer[n:]
-        return out
 
 
 def host_node_classes(chip: str, source_name: str, sink_name: str, event_module) -> list:

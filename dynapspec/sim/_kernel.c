@@ -1,0 +1,472 @@
+/* The simulator's event loop, compiled: dynapspec.sim._kernel.run (docs/simulator.md).
+ *
+ * It does exactly what kernel.py's plain-Python `run` does, in the same order, and the tests
+ * compare the two bit for bit; read that one first. In short (docs/simulator.md, "Numerics"):
+ * an event (c, x, y) entering a core updates every output neuron whose kernel covers it
+ * (V = sat16(V + w), U19; fire when V >= threshold_high, then reset to 0 or subtract the
+ * threshold; then floor at threshold_low, U20), oy ascending, then ox, then f. A DYNAP-CNN killed
+ * weight or neuron is no update at all (U21). Then each spike of that event, in firing order, is
+ * counted, recorded if its core is monitored, and routed to destination slot 0, then slot 1, each
+ * delivery fully propagated (depth-first, by recursion) before the next (U23). The network is
+ * acyclic (layout.py checks it), so the recursion is at most one level per core and a core's
+ * scratch is never in use twice.
+ *
+ * Inputs are flat buffers (numpy arrays through the buffer protocol, so no numpy headers are
+ * needed to build): the per-core table (layout.COLUMNS, one int64 row per core), all cores'
+ * weights [c][j][k-1-i][f] end to end (int8) and their kill masks (uint8, 0 = killed), states
+ * [oy][ox][f] (int16, updated in place) and theirs, and the input events as int32 columns c, x, y
+ * plus uint64 t.
+ * Monitored spikes are appended to a bytearray as records of events.CHIP_SPIKE_DTYPE.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Columns of the per-core table, in layout.COLUMNS order (checked when the module is loaded). */
+enum { C_IN, W_IN, H_IN, F, OW, OH, K, PX, PY, SX, SY, TH_HIGH, TH_LOW, KEEP, KILLABLE,
+       W_OFFSET, V_OFFSET, TO0, POOL0, SHIFT0, TO1, POOL1, SHIFT1, NCOL };
+static const char *const COLUMN_NAMES[NCOL] = {
+    "c_in", "w_in", "h_in", "f", "ow", "oh", "k", "px", "py", "sx", "sy", "th_high", "th_low",
+    "keep", "killable", "w_offset", "v_offset", "to0", "pool0", "shift0", "to1", "pool1", "shift1"};
+
+#ifndef KERNEL_SOURCE_SHA256 /* set by setup.py: the sha256 of this file, checked by kernel.py */
+#define KERNEL_SOURCE_SHA256 ""
+#endif
+
+/* One output record, events.CHIP_SPIKE_DTYPE: t <u8, core u1, c <u2, x <u2, y <u2, packed. */
+enum { REC_T = 0, REC_CORE = 8, REC_C = 9, REC_X = 11, REC_Y = 13, REC_SIZE = 15 };
+
+#if defined(__x86_64__) && defined(__GNUC__) /* GCC or Clang on x86-64: an AVX2 path, chosen at run time */
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+#endif
+
+typedef struct {
+    int to, pool_log2, shift; /* target core (-1: none), log2 of the pooling, feature shift */
+} Dest;
+
+/* One core, from its row of the table, plus its scratch. */
+typedef struct {
+    int configured, c_in, w_in, h_in, f, ow, oh, k, px, py, sx, sy, killable;
+    int16_t high, low, keep;
+    Py_ssize_t w_offset, v_offset;
+    Dest dest[2];
+    Py_ssize_t run_words; /* 16-bit words of fired bits per run */
+    uint16_t *fired;      /* one bit per neuron of one receptive field: [row][run] words of bits */
+} Core;
+
+typedef struct {
+    Core *cores;
+    const int8_t *weights;
+    const uint8_t *w_alive;
+    int16_t *v;
+    const uint8_t *v_alive;
+    const uint8_t *monitored; /* per core: record its spikes */
+    int64_t *counts;          /* per core: spikes so far */
+    PyObject *out;            /* bytearray of records; its first n_out are written */
+    Py_ssize_t n_out;
+    uint64_t t;               /* timestamp of the input event being propagated */
+    int depth, max_depth;     /* deliveries in progress; more than one per core means a cycle */
+} Run;
+
+/* ---------------------------------------------------------------- neuron updates */
+
+/* One synaptic update of one neuron: V = sat16(V + w) (U19); fire if V >= high (at most one spike
+ * per update), then reset (keep_mask all ones: subtract the threshold; zero: to zero); then floor
+ * at low (U20). Returns 1 if it fired. In 16-bit operations only, without branches, so that the
+ * compiler packs many neurons into one vector: the sum wraps around, and it overflowed if its sign
+ * differs from both operands'; then it saturates towards V's sign. */
+static inline int update_one(int16_t *v, int16_t w, int16_t high, int16_t low, int16_t keep_mask)
+{
+    int16_t s = (int16_t)(uint16_t)((uint16_t)*v + (uint16_t)w);
+    int16_t saturated = (int16_t)((*v >> 15) ^ INT16_MAX); /* INT16_MIN if V < 0, else INT16_MAX */
+    s = ((*v ^ s) & (w ^ s)) < 0 ? saturated : s;
+    int16_t fire = (int16_t)-(s >= high); /* all ones if it fires */
+    s = fire ? (int16_t)((s - high) & keep_mask) : s;
+    *v = s < low ? low : s;
+    return fire & 1;
+}
+
+/* The update of `rows` runs of `len` neurons: run r has states v + r * v_row, weights
+ * w + r * w_row, and its fired bits at fired + r * fired_row (bit q % 16 of word q / 16 is set if
+ * neuron q fired). Returns the rows in which any fired, as bits. Portable C, vectorised by the
+ * compiler: the flags go to bytes, which become bits only when one fired. */
+static uint64_t update_rows(int16_t *restrict v, const int8_t *restrict w, uint16_t *restrict fired, Py_ssize_t rows,
+                            Py_ssize_t len, Py_ssize_t v_row, Py_ssize_t w_row, Py_ssize_t fired_row,
+                            int16_t high, int16_t low, int16_t keep_mask)
+{
+    uint64_t rows_fired = 0;
+    for (Py_ssize_t r = 0; r < rows; r++, v += v_row, w += w_row, fired += fired_row) {
+        int fires = 0;
+        for (Py_ssize_t base = 0; base < len; base += 16) {
+            int n = len - base < 16 ? (int)(len - base) : 16, some = 0;
+            uint8_t flags[16];
+            for (int q = 0; q < n; q++) {
+                flags[q] = (uint8_t)update_one(v + base + q, w[base + q], high, low, keep_mask);
+                some |= flags[q];
+            }
+            uint16_t bits = 0;
+            for (int q = 0; some && q < n; q++)
+                bits |= (uint16_t)(flags[q] << q);
+            fired[base / 16] = bits;
+            fires |= some;
+        }
+        rows_fired |= (uint64_t)fires << r;
+    }
+    return rows_fired;
+}
+
+#ifdef HAVE_AVX2_PATH
+/* update_rows with AVX2, 16 neurons at a time: the hardware's saturating add (U19) and compare,
+ * and the fired flags straight to bits. */
+__attribute__((target("avx2"))) static uint64_t update_rows_avx2(int16_t *restrict v, const int8_t *restrict w,
+                                                                 uint16_t *restrict fired, Py_ssize_t rows,
+                                                                 Py_ssize_t len, Py_ssize_t v_row, Py_ssize_t w_row,
+                                                                 Py_ssize_t fired_row, int16_t high, int16_t low,
+                                                                 int16_t keep_mask)
+{
+    const __m256i h = _mm256_set1_epi16(high), below = _mm256_set1_epi16((int16_t)(high - 1));
+    const __m256i l = _mm256_set1_epi16(low), keep = _mm256_set1_epi16(keep_mask);
+    uint64_t rows_fired = 0;
+    for (Py_ssize_t r = 0; r < rows; r++, v += v_row, w += w_row, fired += fired_row) {
+        unsigned fires = 0;
+        Py_ssize_t q = 0;
+        for (; q + 16 <= len; q += 16) {
+            __m256i wq = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + q)));
+            __m256i u = _mm256_adds_epi16(_mm256_loadu_si256((const __m256i *)(v + q)), wq);
+            __m256i fire = _mm256_cmpgt_epi16(u, below);
+            u = _mm256_blendv_epi8(u, _mm256_and_si256(_mm256_sub_epi16(u, h), keep), fire);
+            _mm256_storeu_si256((__m256i *)(v + q), _mm256_max_epi16(u, l));
+            __m128i bytes = _mm_packs_epi16(_mm256_castsi256_si128(fire), _mm256_extracti128_si256(fire, 1));
+            unsigned bits = (unsigned)_mm_movemask_epi8(bytes);
+            fired[q / 16] = (uint16_t)bits;
+            fires |= bits;
+        }
+        if (q < len) { /* the last few */
+            unsigned bits = 0;
+            for (int i = 0; q + i < len; i++)
+                bits |= (unsigned)update_one(v + q + i, w[q + i], high, low, keep_mask) << i;
+            fired[q / 16] = (uint16_t)bits;
+            fires |= bits;
+        }
+        rows_fired |= (uint64_t)(fires != 0) << r;
+    }
+    return rows_fired;
+}
+#endif
+
+/* update_rows on a DYNAP-CNN core with kill bits: a killed weight or neuron is no update (U21). */
+static uint64_t update_rows_killable(int16_t *v, const int8_t *w, const uint8_t *w_alive, const uint8_t *v_alive,
+                                     uint16_t *fired, Py_ssize_t rows, Py_ssize_t len, Py_ssize_t v_row,
+                                     Py_ssize_t w_row, Py_ssize_t fired_row, int16_t high, int16_t low,
+                                     int16_t keep_mask)
+{
+    uint64_t rows_fired = 0;
+    for (Py_ssize_t r = 0; r < rows; r++, v += v_row, w += w_row, w_alive += w_row, v_alive += v_row, fired += fired_row) {
+        unsigned fires = 0;
+        for (Py_ssize_t base = 0; base < len; base += 16) {
+            unsigned bits = 0;
+            for (int q = 0; q < 16 && base + q < len; q++)
+                if (w_alive[base + q] && v_alive[base + q])
+                    bits |= (unsigned)update_one(v + base + q, w[base + q], high, low, keep_mask) << q;
+            fired[base / 16] = (uint16_t)bits;
+            fires |= bits;
+        }
+        rows_fired |= (uint64_t)(fires != 0) << r;
+    }
+    return rows_fired;
+}
+
+typedef uint64_t (*UpdateRows)(int16_t *restrict, const int8_t *restrict, uint16_t *restrict, Py_ssize_t, Py_ssize_t,
+                               Py_ssize_t, Py_ssize_t, Py_ssize_t, int16_t, int16_t, int16_t);
+static UpdateRows update_fast = update_rows; /* update_rows_avx2 where the CPU has AVX2 (set at import) */
+
+/* The neurons one event reaches: `rows` output rows (oy ascending) of `runs` runs of `len`
+ * neurons. With stride 1 along x a row is one run (every ox of the row, then f), contiguous in
+ * both states and weights; otherwise one run per ox. Steps are in entries. */
+typedef struct {
+    Py_ssize_t rows, runs, len, v_row, v_run, w_row, w_run;
+} Field;
+
+/* Update every neuron of the field; returns the rows in which any fired, as bits. The runs of a
+ * row are independent, so each run position is done for all rows at once. */
+static uint64_t integrate(const Core *core, const Field *fd, const Run *run, Py_ssize_t vb, Py_ssize_t wb)
+{
+    int16_t keep_mask = (int16_t)-core->keep; /* all ones to subtract the threshold, zero to reset to 0 */
+    Py_ssize_t fired_row = fd->runs * core->run_words;
+    uint64_t rows_fired = 0;
+    for (Py_ssize_t s = 0; s < fd->runs; s++) {
+        Py_ssize_t vo = vb + s * fd->v_run, wo = wb + s * fd->w_run;
+        uint16_t *bits = core->fired + s * core->run_words;
+        if (core->killable)
+            rows_fired |= update_rows_killable(run->v + vo, run->weights + wo, run->w_alive + wo, run->v_alive + vo, bits,
+                                               fd->rows, fd->len, fd->v_row, fd->w_row, fired_row, core->high,
+                                               core->low, keep_mask);
+        else
+            rows_fired |= update_fast(run->v + vo, run->weights + wo, bits, fd->rows, fd->len, fd->v_row, fd->w_row,
+                                      fired_row, core->high, core->low, keep_mask);
+    }
+    return rows_fired;
+}
+
+/* ---------------------------------------------------------------- output and routing */
+
+/* A check the Python side makes impossible; it raises ValueError rather than corrupt memory. */
+static int need(int ok, const char *what)
+{
+    if (!ok)
+        PyErr_Format(PyExc_ValueError, "_kernel.run: %s", what);
+    return ok;
+}
+
+
+static void put16(char *at, int value)
+{
+    at[0] = (char)(value & 0xff);
+    at[1] = (char)((value >> 8) & 0xff);
+}
+
+/* Append one record (the input event's time, core, c, x, y); grows the bytearray by half. */
+static int record(Run *run, int core, int c, int x, int y)
+{
+    Py_ssize_t size = PyByteArray_GET_SIZE(run->out);
+    if ((run->n_out + 1) * REC_SIZE > size) {
+        Py_ssize_t grown = size / REC_SIZE * 3 / 2 + 4096;
+        if (PyByteArray_Resize(run->out, grown * REC_SIZE) < 0)
+            return -1;
+    }
+    char *at = PyByteArray_AS_STRING(run->out) + run->n_out * REC_SIZE;
+    for (int b = 0; b < 8; b++)
+        at[REC_T + b] = (char)(run->t >> (8 * b));
+    at[REC_CORE] = (char)core;
+    put16(at + REC_C, c);
+    put16(at + REC_X, x);
+    put16(at + REC_Y, y);
+    run->n_out++;
+    return 0;
+}
+
+static int deliver(Run *run, int n, int c, int x, int y);
+
+/* Spike (f, x, y) of core n: count, record if monitored, then slot 0 before slot 1. */
+static int spike(Run *run, int n, int f, int x, int y)
+{
+    run->counts[n]++;
+    if (run->monitored[n] && record(run, n, f, x, y) < 0)
+        return -1;
+    for (int slot = 0; slot < 2; slot++) {
+        const Dest *d = &run->cores[n].dest[slot];
+        if (d->to < 0)
+            continue;
+        const Core *to = &run->cores[d->to];
+        int cc = f + d->shift, xx = x >> d->pool_log2, yy = y >> d->pool_log2;
+        if (cc < to->c_in && xx < to->w_in && yy < to->h_in /* else dropped (U04) */
+            && deliver(run, d->to, cc, xx, yy) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Output positions [*lo, *hi] whose kernel (size k, stride s) covers the padded input coordinate
+ * i, that is 0 <= i - o*s < k, within an output of `out` positions; 0 if there are none. */
+static int covered(int i, int k, int s, int out, int *lo, int *hi)
+{
+    int first = i - k + 1;
+    *lo = first <= 0 ? 0 : s == 1 ? first : (first + s - 1) / s;
+    *hi = s == 1 ? i : i / s;
+    if (*hi > out - 1)
+        *hi = out - 1;
+    return *lo <= *hi;
+}
+
+/* The index of the lowest set bit of `*bits` (not 0), which is then cleared. */
+static inline int pop_lowest(unsigned *bits)
+{
+#if defined(__GNUC__)
+    int b = __builtin_ctz(*bits);
+#else
+    int b = 0;
+    while (!((*bits >> b) & 1))
+        b++;
+#endif
+    *bits &= *bits - 1;
+    return b;
+}
+
+/* Event (c, x, y) into core n: update its receptive field, then route the spikes in firing order. */
+static int deliver(Run *run, int n, int c, int x, int y)
+{
+    const Core *core = &run->cores[n];
+    int ix = x + core->px, iy = y + core->py, ox_lo, ox_hi, oy_lo, oy_hi;
+    if (!covered(ix, core->k, core->sx, core->ow, &ox_lo, &ox_hi) || !covered(iy, core->k, core->sy, core->oh, &oy_lo, &oy_hi))
+        return 0;
+    if (!need(++run->depth <= run->max_depth, "the cores form a cycle"))
+        return -1;
+    Py_ssize_t nf = core->f, k = core->k, cols = ox_hi - ox_lo + 1;
+    Field fd = {oy_hi - oy_lo + 1, core->sx == 1 ? 1 : cols, core->sx == 1 ? cols * nf : nf,
+                core->ow * nf, nf, -core->sy * k * nf, core->sx * nf};
+    Py_ssize_t flipped = k - 1 - (ix - ox_lo * core->sx), j = iy - oy_lo * core->sy; /* of the first position */
+    Py_ssize_t vb = core->v_offset + ((Py_ssize_t)oy_lo * core->ow + ox_lo) * nf;
+    uint64_t rows_fired = integrate(core, &fd, run, vb, core->w_offset + ((c * k + j) * k + flipped) * nf);
+    for (Py_ssize_t r = 0; r < fd.rows; r++) {
+        if (!((rows_fired >> r) & 1))
+            continue;
+        for (Py_ssize_t s = 0; s < fd.runs; s++) {
+            const uint16_t *words = core->fired + (r * fd.runs + s) * core->run_words;
+            int ox = ox_lo + (int)s, f = 0; /* the neuron at bit `at` of the run: run s starts at (ox_lo + s, 0) */
+            Py_ssize_t at = 0;
+            for (Py_ssize_t word = 0; word * 16 < fd.len; word++)
+                for (unsigned bits = words[word]; bits;) {
+                    Py_ssize_t q = word * 16 + pop_lowest(&bits);
+                    for (f += (int)(q - at), at = q; f >= nf; f -= (int)nf) /* (ox, f) of q, without dividing */
+                        ox++;
+                    if (spike(run, n, f, ox, oy_lo + (int)r) < 0)
+                        return -1;
+                }
+        }
+    }
+    run->depth--;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the Python entry point */
+
+static int log2_of(int64_t pool)
+{
+    int s = 0;
+    while (((int64_t)1 << s) < pool)
+        s++;
+    return ((int64_t)1 << s) == pool ? s : -1;
+}
+
+/* Unpack the table into cores[] and give each its scratch. The loop does no bounds checks, so a
+ * table that would make it read or write outside the arrays is refused here. */
+static int load_cores(Core *cores, const int64_t *table, Py_ssize_t n_cores, Py_ssize_t n_weights, Py_ssize_t n_v)
+{
+    for (Py_ssize_t n = 0; n < n_cores; n++) {
+        const int64_t *p = table + n * NCOL;
+        Core *core = &cores[n];
+        core->configured = p[K] > 0;
+        if (!core->configured)
+            continue;
+        if (!need(p[F] > 0 && p[C_IN] > 0 && p[OW] > 0 && p[OH] > 0 && p[SX] > 0 && p[SY] > 0 && p[PX] >= 0 && p[PY] >= 0
+                      && p[W_OFFSET] >= 0 && p[V_OFFSET] >= 0 && p[W_OFFSET] + p[C_IN] * p[K] * p[K] * p[F] <= n_weights
+                      && p[V_OFFSET] + p[OW] * p[OH] * p[F] <= n_v && p[W_IN] + p[PX] < INT32_MAX && p[H_IN] + p[PY] < INT32_MAX,
+                  "a core's sizes do not match the weight or state arrays"))
+            return -1;
+        *core = (Core){1, (int)p[C_IN], (int)p[W_IN], (int)p[H_IN], (int)p[F], (int)p[OW], (int)p[OH], (int)p[K],
+                       (int)p[PX], (int)p[PY], (int)p[SX], (int)p[SY], (int)p[KILLABLE],
+                       (int16_t)p[TH_HIGH], (int16_t)p[TH_LOW], (int16_t)p[KEEP], p[W_OFFSET], p[V_OFFSET]};
+        for (int slot = 0; slot < 2; slot++) {
+            const int64_t *d = p + (slot ? TO1 : TO0); /* target, pooling, shift */
+            core->dest[slot] = (Dest){(int)d[0], log2_of(d[1]), (int)d[2]};
+        }
+        Py_ssize_t rows = (p[K] + p[SY] - 1) / p[SY], cols = (p[K] + p[SX] - 1) / p[SX]; /* the largest field */
+        rows = rows < p[OH] ? rows : p[OH];
+        cols = cols < p[OW] ? cols : p[OW];
+        Py_ssize_t runs = p[SX] == 1 ? 1 : cols, len = p[SX] == 1 ? cols * p[F] : p[F];
+        core->run_words = (len + 15) / 16;
+        core->fired = PyMem_Calloc((size_t)(rows * runs * core->run_words), sizeof(uint16_t));
+        if (!need(rows <= 64, "a receptive field taller than 64 rows")) /* rows_fired is one word */
+            return -1;
+        if (!core->fired) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    for (Py_ssize_t n = 0; n < n_cores; n++)
+        for (int slot = 0; cores[n].configured && slot < 2; slot++) {
+            const Dest *d = &cores[n].dest[slot];
+            if (!need(d->to < 0 || (d->to < n_cores && cores[d->to].configured && d->pool_log2 >= 0 && d->shift >= 0),
+                      "a destination is not a configured core"))
+                return -1;
+        }
+    return 0;
+}
+
+static PyObject *kernel_run(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer table = {0}, weights = {0}, w_alive = {0}, v_alive = {0}, v = {0}, monitored = {0}, counts = {0};
+    Py_buffer targets = {0};
+    Py_buffer c = {0}, x = {0}, y = {0}, t = {0};
+    PyObject *out, *result = NULL;
+    int watch_input; /* record each input event as this core (the DVS layer), or -1 */
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*y*w*y*iy*y*y*y*O!", &table, &weights, &w_alive, &v_alive, &v, &monitored,
+                          &counts, &targets, &watch_input, &c, &x, &y, &t, &PyByteArray_Type, &out))
+        goto done;
+    Py_ssize_t n_cores = monitored.len, n_events = t.len / 8, n_targets = targets.len / 8;
+    const int64_t *target = targets.buf;
+    const int32_t *ec = c.buf, *ex = x.buf, *ey = y.buf;
+    const uint64_t *et = t.buf;
+    Core *cores = PyMem_Calloc(n_cores ? n_cores : 1, sizeof(Core));
+    Run run = {cores, weights.buf, w_alive.buf, v.buf, v_alive.buf, monitored.buf, counts.buf, out, PyByteArray_GET_SIZE(out) / REC_SIZE, 0, 0, (int)n_cores};
+    if (!cores) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (!need(table.len == n_cores * NCOL * 8 && counts.len == n_cores * 8 && w_alive.len == weights.len && v_alive.len == v.len / 2
+                  && c.len == n_events * 4 && x.len == c.len && y.len == c.len && PyByteArray_GET_SIZE(out) % REC_SIZE == 0,
+              "array sizes disagree")
+        || load_cores(cores, table.buf, n_cores, weights.len, v.len / 2) < 0)
+        goto free;
+    for (Py_ssize_t i = 0; i < n_targets; i++)
+        if (!need(target[i] >= 0 && target[i] < n_cores && cores[target[i]].configured, "an input core is not configured"))
+            goto free;
+    for (Py_ssize_t e = 0; e < n_events; e++) {
+        run.t = et[e];
+        if (watch_input >= 0 && record(&run, watch_input, ec[e], ex[e], ey[e]) < 0)
+            goto free;
+        for (Py_ssize_t i = 0; i < n_targets; i++) {
+            const Core *core = &cores[target[i]];
+            if (!need(ec[e] >= 0 && ex[e] >= 0 && ey[e] >= 0 && ec[e] < core->c_in && ex[e] < core->w_in && ey[e] < core->h_in,
+                      "an input event lies outside its core's input")
+                || deliver(&run, (int)target[i], ec[e], ex[e], ey[e]) < 0)
+                goto free;
+        }
+    }
+    if (PyByteArray_Resize(out, run.n_out * REC_SIZE) == 0) { /* drop the unused growth */
+        Py_INCREF(Py_None);
+        result = Py_None;
+    }
+free:
+    for (Py_ssize_t n = 0; n < n_cores; n++) {
+        PyMem_Free(cores[n].fired);
+    }
+    PyMem_Free(cores);
+done:
+    Py_buffer *all[] = {&table, &weights, &w_alive, &v_alive, &v, &monitored, &counts, &targets, &c, &x, &y, &t};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) /* ignores a buffer never filled */
+        PyBuffer_Release(all[i]);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"run", kernel_run, METH_VARARGS,
+     "run(table, weights, w_alive, v_alive, v, monitored, counts, targets, watch_input, c, x, y, t, out): "
+     "kernel.run, compiled"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel", "The simulator's event loop, compiled.", -1, methods};
+
+PyMODINIT_FUNC PyInit__kernel(void)
+{
+#ifdef HAVE_AVX2_PATH
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        update_fast = update_rows_avx2;
+#endif
+    PyObject *m = PyModule_Create(&module), *names = PyTuple_New(NCOL);
+    for (int i = 0; names && i < NCOL; i++)
+        PyTuple_SET_ITEM(names, i, PyUnicode_FromString(COLUMN_NAMES[i]));
+    /* what kernel.py checks before using this module */
+    if (!m || !names || PyModule_AddObject(m, "COLUMNS", names) < 0
+        || PyModule_AddObject(m, "RECORD", Py_BuildValue("(iiiiii)", REC_SIZE, REC_T, REC_CORE, REC_C, REC_X, REC_Y)) < 0
+        || PyModule_AddStringConstant(m, "SOURCE_SHA256", KERNEL_SOURCE_SHA256) < 0) {
+        Py_XDECREF(m);
+        return NULL;
+    }
+    return m;
+}

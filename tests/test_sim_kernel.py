@@ -1,0 +1,118 @@
+"""The compiled event loop and its plain-Python twin: which one runs, and what the C code refuses.
+
+That both compute the same is the business of test_sim_property.py (each example on both kernels
+against tests/simnet.py) and of the rule tests, which run on both.
+"""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import simnet
+from dynapspec.events import CHIP_SPIKE_DTYPE, spike_events
+from dynapspec.sim import Simulator, kernel
+from test_wheel import c_compiler
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_compiled = pytest.mark.skipif(not kernel.COMPILED, reason=f"no compiled kernel: {kernel.FALLBACK_REASON}")
+
+
+def test_install_built_the_compiled_kernel_where_there_is_a_compiler():
+    """pip install -e . (the README's line) builds it; the fallback is for machines without a compiler."""
+    if not c_compiler():
+        pytest.skip("no C compiler on this machine")
+    assert kernel.COMPILED, kernel.FALLBACK_REASON
+    assert kernel.run_events is kernel.compiled_run
+
+
+def test_environment_variable_selects_the_python_kernel():
+    probe = "from dynapspec.sim import kernel; print(kernel.COMPILED, kernel.run_events is kernel.run, kernel.FALLBACK_REASON)"
+    env = dict(os.environ, DYNAPSPEC_SIM_KERNEL="python")
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.startswith("False True DYNAPSPEC_SIM_KERNEL=python selects it")
+
+
+@needs_compiled
+def test_a_build_older_than_its_source_is_not_used(tmp_path):
+    """An edited _kernel.c that was not rebuilt would silently run old code; the source hash catches it."""
+    source = tmp_path / "_kernel.c"
+    assert kernel._compiled(ROOT / "dynapspec/sim/_kernel.c")[0] is kernel.compiled_run
+    source.write_bytes((ROOT / "dynapspec/sim/_kernel.c").read_bytes() + b"\n/* edited */\n")
+    run, why = kernel._compiled(source)
+    assert run is None and "older than dynapspec/sim/_kernel.c" in why and "pip install -e ." in why
+
+
+def test_cli_says_once_that_it_runs_the_slow_kernel_and_what_to_do(tmp_path):
+    """No compiler at install time = no _kernel module: the CLI still runs, and says why it is slow."""
+    script = (
+        "import sys; sys.modules['dynapspec.sim._kernel'] = None\n"  # what an install without a compiler looks like
+        "from dynapspec.cli.main import run; sys.argv[0] = 'dynapspec'; run()"
+    )
+    args = ["simulate", "examples/lenet/net.yaml", "--input", "examples/lenet/input.h5"]
+    ran = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert ran.returncode == 0, ran.stderr
+    notes = [line for line in ran.stderr.splitlines() if "plain-Python kernel" in line]
+    assert len(notes) == 1, ran.stderr
+    assert "not built" in notes[0] and "install gcc or clang and reinstall dynapspec" in notes[0]
+
+
+def fan_out(features=40, threshold=1):
+    """One core, 1x1 kernel, every feature fires on every event: many records from few events."""
+    return simnet.config({0: simnet.core(np.ones((features, 1, 1, 1), dtype=np.int64), (3, 2), threshold_high=threshold)})
+
+
+@pytest.mark.parametrize("engine", simnet.KERNELS)
+def test_output_grows_past_its_first_buffer_and_keeps_every_record(engine):
+    events = spike_events(np.arange(500) * 7, np.zeros(500), np.arange(500) % 3, np.arange(500) % 2)
+    with simnet.using_kernel(engine):
+        result = Simulator(fan_out()).run(events)
+    assert result.output.dtype == CHIP_SPIKE_DTYPE and len(result.output) == 500 * 40  # > the first 4096 records
+    expected_t = np.repeat(events["t"], 40)
+    np.testing.assert_array_equal(result.output["t"], expected_t)
+    np.testing.assert_array_equal(result.output["c"], np.tile(np.arange(40), 500))
+    np.testing.assert_array_equal(result.output["x"], np.repeat(events["x"], 40))
+
+
+def kernel_args(sim, events, **changes):
+    t = sim._tables
+    args = dict(
+        table=t.table, weights=t.weights, w_alive=t.w_alive, v_alive=t.v_alive, v=sim._v,
+        monitored=np.ones(len(t.table), np.uint8), counts=np.zeros(len(t.table), np.int64),
+        targets=np.array(t.inputs, np.int64), watch_input=-1, c=events["c"].astype(np.int32),
+        x=events["x"].astype(np.int32), y=events["y"].astype(np.int32), t=np.ascontiguousarray(events["t"]), out=bytearray(),
+    )  # fmt: skip
+    args.update(changes)
+    return list(args.values())
+
+
+@needs_compiled
+def test_c_kernel_refuses_what_would_read_or_write_out_of_bounds():
+    """The C loop does no bounds checks of its own; it checks its arguments once per call instead."""
+    sim = Simulator(fan_out())
+    events = spike_events([0], [0], [2], [1])
+    kernel.compiled_run(*kernel_args(sim, events))  # as the Simulator calls it: fine
+    table = sim._tables.table.copy()
+    bad = {
+        "array sizes disagree": dict(counts=np.zeros(3, np.int64)),
+        "a core's sizes do not match": dict(weights=sim._tables.weights[:-1], w_alive=sim._tables.w_alive[:-1]),
+        "a destination is not a configured core": dict(table=_with(table, 0, to0=5, pool0=1)),
+        "the cores form a cycle": dict(table=_with(table, 0, to0=0, pool0=1)),
+        "an input event lies outside": dict(x=np.array([3], np.int32)),
+        "an input core is not configured": dict(targets=np.array([4], np.int64)),
+    }
+    for message, change in bad.items():
+        with pytest.raises(ValueError, match=message):
+            kernel.compiled_run(*kernel_args(sim, events, **change))
+
+
+def _with(table, core, **values):
+    from dynapspec.sim.layout import COLUMNS
+
+    changed = table.copy()
+    for column, value in values.items():
+        changed[core, COLUMNS.index(column)] = value
+    return changed
