@@ -1,7 +1,6 @@
 """`dynapspec simulate` and `dynapspec deploy`: summaries, output files, engine choice, exit statuses."""
 from __future__ import annotations
 
-import functools
 import json
 from collections import Counter
 from pathlib import Path
@@ -14,8 +13,6 @@ import dynapspec
 import dynapspec.hardware
 from dynapspec.cli.main import app
 from dynapspec.events import EventFile, RunResult, dvs_events, read_event_file, spike_events, write_event_file
-
-from oracle import Oracle
 
 LENET = Path(__file__).resolve().parent.parent / "examples" / "lenet"
 NET, INPUT = LENET / "net.yaml", LENET / "input.h5"
@@ -32,17 +29,8 @@ def no_board(monkeypatch):
     monkeypatch.setattr(dynapspec.hardware, "find_board", lambda config: None)
 
 
-@functools.lru_cache(maxsize=None)
-def lenet_by_oracle():
-    """What examples/lenet does on input.h5 according to the spec-level oracle (tests/oracle.py),
-    which reads only the spec: (input events, spikes (t, layer, f, x, y), spikes per layer)."""
-    events = read_event_file(INPUT).input
-    rows, counts, _ = Oracle(dynapspec.load_spec(NET)).run(events)
-    return events, rows, counts
-
-
-def test_simulate_prints_summary_and_writes_file(tmp_path):
-    events, rows, counts = lenet_by_oracle()
+def test_simulate_prints_summary_and_writes_file(tmp_path, lenet_oracle):
+    events, rows, counts = lenet_oracle
     assert counts["out"] > 0, "the example's output layer spikes"
     out = tmp_path / "out.h5"
     code, stdout, stderr = run("simulate", NET, "--input", INPUT, "-o", out, "--monitor", "conv3,out", "--states")
@@ -65,11 +53,11 @@ def test_simulate_prints_summary_and_writes_file(tmp_path):
     assert read_event_file(again).output.tolist() == content.output.tolist()
 
 
-def test_simulate_compiled_config_json(tmp_path):
+def test_simulate_compiled_config_json(tmp_path, lenet_oracle):
     config = tmp_path / "lenet.json"
     config.write_text(dynapspec.compile(NET).to_json())
     code, stdout, _ = run("simulate", config, "-i", INPUT)
-    events, _, counts = lenet_by_oracle()
+    events, _, counts = lenet_oracle
     assert code == 0 and f"{len(events)} events in" in stdout and f"monitored: out {counts['out']}" in stdout
 
 

@@ -59,3 +59,24 @@ def test_readme_help_and_rules_list_the_same_exit_statuses():
     assert invoke("rules").stdout.splitlines()[-1] == f"Exit status: {EXIT_STATUSES}."
     spec_doc = " ".join((ROOT / "docs" / "spec.md").read_text().split())
     assert "Exit status: 0 ok, 1 invalid input, 2 command-line usage, 3 device or I/O failure, 70 internal error." in spec_doc
+
+
+def test_the_callers_environment_does_not_steer_the_tests(tmp_path):
+    """conftest.py's neutral_environment: with DYNAPSPEC_DEBUG=1 in the shell that runs pytest, the
+    internal-error test above still sees exit status 70 (not the traceback the variable asks for),
+    and a process a test starts does not inherit the variable."""
+    import subprocess
+    import sys
+
+    probe = tmp_path / "test_probe.py"
+    probe.write_text("import os, subprocess, sys\n\ndef test_child():\n"
+                     "    out = subprocess.run([sys.executable, '-c', 'import os; print(os.environ.get(\"DYNAPSPEC_DEBUG\"))'],"
+                     " capture_output=True, text=True).stdout\n    assert out.strip() == 'None'\n")
+    (tmp_path / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text())
+    env = {**__import__("os").environ, "DYNAPSPEC_DEBUG": "1"}
+    here = "tests/test_exit_status.py::test_an_internal_error_exits_70_with_one_line_and_no_traceback"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", here,
+                           str(probe), "--rootdir", str(ROOT), "-o", f"pythonpath={ROOT / 'tests'}"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "2 passed" in proc.stdout
