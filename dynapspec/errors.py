@@ -12,10 +12,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Tuple
 
-# Exit statuses (as the README states them): 0 ok, 1 invalid input, 2 usage, 3 device or I/O failure.
+# Exit statuses (as the README states them): 0 ok, 1 invalid input, 2 usage, 3 device or I/O failure,
+# 70 internal error (a bug in dynapspec; 70 is EX_SOFTWARE of BSD sysexits.h, "an internal software
+# error has been detected").
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_DEVICE = 3
+EXIT_INTERNAL = 70
+EXIT_STATUSES = "0 ok, 1 invalid input, 2 command-line usage, 3 device or I/O failure, 70 internal error (a bug in dynapspec)"
 
 # code -> (exit status when it is an error, one sentence for `dynapspec rules`)
 CODES = {
@@ -83,7 +87,6 @@ CODES = {
     "weights-template": (EXIT_INVALID, "The weight file is a template written by `dynapspec weights --template` (zeros or random values), not trained weights; reported as a warning."),
     "bias-nonzero": (EXIT_INVALID, "A non-zero bias: the chip would run it as a clock-driven leak, not a bias; remove it or retrain without biases."),
     # quantization
-    "quant-clipped": (EXIT_INVALID, "Quantization clipped values to the chip's integer range."),
     "quant-zero-weights": (EXIT_INVALID, "Many non-zero weights rounded to zero."),
     "quant-all-zero": (EXIT_INVALID, "All of a layer's weights rounded to zero: the layer would never fire."),
     "quant-threshold": (EXIT_INVALID, "A threshold collapsed or left its range after quantization."),

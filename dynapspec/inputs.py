@@ -46,7 +46,7 @@ def read_events(path: Union[str, Path]) -> Recording:
     path = Path(path)
     source = str(path)
     kind = SUFFIXES.get(path.suffix.lower())
-    check_input(path, "event file")  # missing, unreadable, a FIFO or device: a clear error, no blocking read
+    check_input(path, "event file")  # missing, unreadable, or a FIFO, directory or device: said before reading
     if kind == "npy":
         return _read_npy(path)
     if kind == "aedat4":

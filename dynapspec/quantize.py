@@ -62,17 +62,21 @@ def layer_scale(layer: ChipLayer) -> float:
 
 
 def _quantize_layer(layer: ChipLayer, errors: list, warnings: list):
+    """Scale and round. No weight can leave int8: ``s(W, 8)`` maps max W to at most qmax and min W
+    to at least qmin (the band rule picks whichever binds), a smaller scale only shrinks them, and
+    rounding keeps a value inside integer bounds (test_quantize.py checks this on random tensors)."""
     scale = layer_scale(layer)
+    if not np.isfinite(scale):  # thresholds below ~1e-304 with weights as small: 32767 / threshold overflows
+        errors.append(error(
+            "quant-threshold",
+            f"{layer.name}: threshold {layer.threshold_high:.6g} and weights up to {float(np.abs(layer.weight).max()):.6g} "
+            "are too small to scale to the chip's integers (the scale overflows); use weight units near 1",
+            layer.location,
+        ))
+        return None
     weight = np.rint(layer.weight * scale)
     high = int(np.rint(layer.threshold_high * scale))
     low = -(2 ** (STATE_BITS - 1)) if layer.threshold_low is None else int(np.rint(layer.threshold_low * scale))
-    qmin, qmax = -(2 ** (WEIGHT_BITS - 1)), 2 ** (WEIGHT_BITS - 1) - 1
-    clipped = int(np.count_nonzero((weight < qmin) | (weight > qmax)))
-    if clipped:
-        warnings.append(
-            warning("quant-clipped", f"{layer.name}: {clipped} weight(s) clipped to [{qmin}, {qmax}]", layer.location)
-        )
-        weight = np.clip(weight, qmin, qmax)
     nonzero = layer.weight != 0
     vanished = int(np.count_nonzero(nonzero & (weight == 0)))
     if not weight.any():

@@ -1,7 +1,7 @@
-"""Shared pieces of the hardware tests: the samna double fixture and small compiled networks.
+"""Shared pieces of the hardware tests: where the samna double lives and small compiled networks.
 
-The double (tests/samna_double/samna) goes on sys.path for one test only and every ``samna*``
-module is dropped afterwards, so no other test can ever import it, or the real samna, by accident.
+The ``samna`` and ``no_samna`` fixtures (tests/conftest.py) put the double (tests/samna_double/samna)
+on sys.path for one test only and drop every ``samna*`` module afterwards.
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from dynapspec.compiler import compile_spec
 from dynapspec.events import dvs_events, spike_events
@@ -25,27 +24,6 @@ def drop_samna() -> None:
     """Forget every imported samna* module (the double, or a fake shim)."""
     for name in [n for n in sys.modules if n == "samna" or n.startswith("samna.")]:
         del sys.modules[name]
-
-
-@pytest.fixture
-def samna(monkeypatch):
-    """The samna double, freshly reset (samna 0.48.5, no board attached)."""
-    drop_samna()
-    monkeypatch.syspath_prepend(str(DOUBLE))
-    import samna as double
-
-    double._double.reset()
-    yield double
-    drop_samna()
-
-
-@pytest.fixture
-def no_samna(monkeypatch):
-    """samna not installed: importing it fails as on a machine without the SDK."""
-    drop_samna()
-    monkeypatch.setitem(sys.modules, "samna", None)
-    yield
-    drop_samna()
 
 
 def small(target="speck2fdevkit", threshold=0.3):

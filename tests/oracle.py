@@ -36,7 +36,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from dynapspec.spec.model import Conv, Dense, DvsInput, ExternalInput, Spec
+from dynapspec.spec.model import Conv, Dense, DvsInput, Spec
 
 INPUT = "input"
 STATE_MIN, STATE_MAX = -(2**15), 2**15 - 1
@@ -255,35 +255,35 @@ class Oracle:
             self._deliver(target, c + self.input_shifts[target], y, x)
 
     def _deliver(self, name: str, c: int, y: int, x: int) -> None:
-        """One spike (c, y, x) arriving at layer ``name``: update, then follow each new spike."""
+        """One spike (c, y, x) arriving at layer ``name``: update, then follow each new spike.
+
+        One event touches each neuron at most once, so its updates are done together; spikes are
+        then followed in the chip's order: oy, then ox, then f (U23)."""
         layer = self.layers[name]
         C, H, W = layer.in_shape
         if not (c < C and y < H and x < W):
             return  # pooled or shifted past the receiver's input (U04)
         F, OH, OW = layer.out_shape
-        fired = []
-        for oy in range(OH):
-            for ox in range(OW):
-                if isinstance(layer.op, Conv):
-                    op = layer.op
-                    i, j = y + op.padding.y - oy * op.stride.y, x + op.padding.x - ox * op.stride.x
-                    if not (0 <= i < op.kernel and 0 <= j < op.kernel):
-                        continue
-                    w = layer.weight[:, c, i, j]
-                else:
-                    w = layer.weight[:, self._column(layer.op, C, H, W, c, y, x)]
-                for f in range(F):
-                    if self.kill_zero and w[f] == 0:
-                        continue
-                    v = min(STATE_MAX, max(STATE_MIN, int(layer.v[f, oy, ox]) + int(w[f])))
-                    spike = v >= layer.high
-                    if spike:
-                        v = 0 if layer.reset_zero else v - layer.high
-                    layer.v[f, oy, ox] = max(v, layer.low)
-                    if spike:
-                        fired.append((f, oy, ox))
-        for f, oy, ox in fired:
-            self._spike(layer, f, oy, ox)
+        if isinstance(layer.op, Conv):
+            op = layer.op
+            i = y + op.padding.y - np.arange(OH) * op.stride.y  # kernel row for each oy
+            j = x + op.padding.x - np.arange(OW) * op.stride.x  # kernel column for each ox
+            oy, ox = np.nonzero(((i >= 0) & (i < op.kernel))[:, None] & ((j >= 0) & (j < op.kernel))[None, :])
+            w = layer.weight[:, c, i[oy], j[ox]]  # (F, positions); nonzero() lists oy, then ox, ascending
+        else:
+            oy, ox = np.zeros(1, dtype=int), np.zeros(1, dtype=int)
+            w = layer.weight[:, [self._column(layer.op, C, H, W, c, y, x)]]
+        before = layer.v[:, oy, ox]
+        v = np.clip(before + w, STATE_MIN, STATE_MAX)
+        spike = v >= layer.high
+        v = np.where(spike, 0 if layer.reset_zero else v - layer.high, v)
+        v = np.maximum(v, layer.low)
+        if self.kill_zero:  # a killed (zero) weight is no update at all
+            spike &= w != 0
+            v = np.where(w != 0, v, before)
+        layer.v[:, oy, ox] = v
+        for p, f in zip(*np.nonzero(spike.T)):  # by position, then feature
+            self._spike(layer, int(f), int(oy[p]), int(ox[p]))
 
     def _spike(self, layer: Layer, f: int, oy: int, ox: int) -> None:
         self.counts[layer.name] += 1
@@ -299,3 +299,48 @@ class Oracle:
         wide = np.zeros(((v.shape[0] - 1) * READOUT_CLASS_STRIDE + 1,) + v.shape[1:], dtype=np.int64)
         wide[::READOUT_CLASS_STRIDE] = v
         return wide
+
+
+# -- the comparison ----------------------------------------------------------------------------------
+
+def assert_matches_oracle(spec: Spec, events):
+    """Compile ``spec``, run ``events`` on the simulator, and compare everything with the oracle:
+    shapes, scales and thresholds in the header, pool-remainder warnings, every spike in emission
+    order (all layers monitored), spike counts, final states, and what is monitored by default.
+    Returns the compile result and the oracle's rows (t, layer, f, x, y)."""
+    from dynapspec.compiler import compile_spec
+    from dynapspec.sim import Simulator
+
+    result = compile_spec(spec)
+    oracle = Oracle(spec)
+    header = result.config.header
+    for record in header.layers:
+        layer = oracle.layers[record.name]
+        F, OH, OW = layer.out_shape
+        if layer.readout:
+            F = (F - 1) * READOUT_CLASS_STRIDE + 1
+        assert (record.name, record.input_shape) == (record.name, layer.in_shape), "input shape (C, H, W)"
+        assert (record.name, record.output_shape) == (record.name, (F, OH, OW)), "output shape (F, OH, OW)"
+        assert abs(record.scale - layer.scale) <= 1e-12 * layer.scale, f"{record.name}: scale"
+        assert (record.threshold_high, record.threshold_low) == (layer.high, layer.low), f"{record.name}: thresholds"
+    remainders = sorted(w.message.split(":")[0] for w in result.warnings if w.code == "pool-remainder")
+    assert remainders == sorted(f"{s} -> {t}" for s, t in oracle.remainders), "pool-remainder warnings"
+
+    rows, counts, states = oracle.run(events)
+    names = {record.core: record.name for record in header.layers}
+    names[13] = "dvs"  # the DVS layer's spikes are reported as core 13 (docs/simulator.md)
+    sim = Simulator(result.config)
+    got = sim.run(events, monitor="all", record_states=True)
+    out = got.output
+    got_rows = [(int(t), names[int(core)], int(c), int(x), int(y))
+                for t, core, c, x, y in zip(out["t"], out["core"], out["c"], out["x"], out["y"])]
+    assert got_rows == rows, "every spike, in emission order"
+    assert got.spike_counts == counts
+    for name, v in states.items():  # the simulator reports samna's [f][x][y]
+        np.testing.assert_array_equal(got.states[name].transpose(0, 2, 1), v, err_msg=f"{name}: final states")
+    sim.reset()
+    default = sim.run(events)  # what the chip sends the host: monitored layers only
+    watched = oracle.monitored()
+    assert [(int(t), names[int(core)]) for t, core in zip(default.output["t"], default.output["core"])] == \
+        [(t, name) for t, name, *_ in rows if name in watched], "monitored layers"
+    return result, rows

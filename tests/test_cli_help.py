@@ -16,7 +16,7 @@ def commands():
 
 def test_the_command_list_shows_whole_sentences():
     out = runner.invoke(app, ["--help"]).output
-    listed = out.split("Commands:")[1].strip().splitlines()
+    listed = out.split("Commands:")[1].split("\n\n")[0].strip().splitlines()  # the epilog follows
     assert {line.split()[0] for line in listed} == set(commands())
     assert not [line for line in listed if line.rstrip().endswith("...")]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from dynapspec.events import EventFile, RunResult, dvs_events, read_event_file, 
 
 LENET = Path(__file__).resolve().parent.parent / "examples" / "lenet"
 NET, INPUT = LENET / "net.yaml", LENET / "input.h5"
+SENT = 3877  # events in examples/lenet/input.h5 (its generator's figure in docs/simulator.md)
 
 
 def run(*args):
@@ -27,32 +29,41 @@ def no_board(monkeypatch):
     monkeypatch.setattr(dynapspec.hardware, "find_board", lambda config: None)
 
 
-def test_simulate_prints_summary_and_writes_file(tmp_path):
+def test_simulate_prints_summary_and_writes_file(tmp_path, lenet_oracle):
+    events, rows, counts = lenet_oracle
+    assert counts["out"] > 0, "the example's output layer spikes"
     out = tmp_path / "out.h5"
     code, stdout, stderr = run("simulate", NET, "--input", INPUT, "-o", out, "--monitor", "conv3,out", "--states")
     assert code == 0, stderr
-    assert "lenet on the simulator: 3877 input events -> 465 output events" in stdout
-    assert "time: input spans 0-99 ms of chip time (99 ms); the run took " in stdout and " s wall clock" in stdout
-    assert "spikes per layer: conv1 26057, conv2 2765, conv3 459, fc1 196, out 6" in stdout
-    assert "monitored: conv3 459, out 6" in stdout
-    assert ("out: feature 7: 2, feature 9: 2, feature 5: 1, feature 8: 1 (6 spikes); "
-            "most active: a tie, feature 7 and feature 9 with 2 spikes each") in stdout
+    monitored = counts["conv3"] + counts["out"]
+    assert f"lenet on the simulator: {len(events)} input events -> {monitored} output events" in stdout
+    first, last = events["t"][0] / 1000, events["t"][-1] / 1000
+    assert f"time: input spans {first:g}-{last:g} ms of chip time ({last - first:g} ms); the run took " in stdout
+    assert "spikes per layer: " + ", ".join(f"{name} {counts[name]}" for name in counts) in stdout
+    assert f"monitored: conv3 {counts['conv3']}, out {counts['out']}" in stdout
+    per_feature = Counter(f for _, name, f, _, _ in rows if name == "out")
+    ranked = sorted(per_feature, key=lambda f: (-per_feature[f], f))  # most spikes first, then lowest feature
+    listed = ", ".join(f"feature {f}: {per_feature[f]}" for f in ranked[:5])
+    assert f"out: {listed}" in stdout and f"({counts['out']} spikes); most active: " in stdout
+    top = [f for f in ranked if per_feature[f] == per_feature[ranked[0]]]
+    assert ("a tie" in stdout) == (len(top) > 1)  # the example's output has a tie: it must be stated
     assert "not saved" not in stdout
     content = read_event_file(out)
-    assert content.network == "lenet" and len(content.input) == 3877
-    assert sorted(content.layers) == ["conv3", "out"] and len(content.layers["out"]) == 6
-    assert content.states["conv1"].shape == (20, 24, 24)
+    assert content.network == "lenet" and len(content.input) == len(events)
+    assert sorted(content.layers) == ["conv3", "out"] and len(content.layers["out"]) == counts["out"]
+    assert content.states["conv1"].shape == (20, 24, 24)  # [f][x][y] of a 5x5 conv on 28x28
     # the output file carries its input: playing it again reproduces the run
     again = tmp_path / "again.h5"
     assert run("simulate", NET, "-i", out, "-o", again, "--monitor", "conv3,out")[0] == 0
     assert read_event_file(again).output.tolist() == content.output.tolist()
 
 
-def test_simulate_compiled_config_json(tmp_path):
+def test_simulate_compiled_config_json(tmp_path, lenet_oracle):
     config = tmp_path / "lenet.json"
     config.write_text(dynapspec.compile(NET).to_json())
     code, stdout, _ = run("simulate", config, "-i", INPUT)
-    assert code == 0 and "3877 input events" in stdout and "monitored: out 6" in stdout
+    events, _, counts = lenet_oracle
+    assert code == 0 and f"{len(events)} input events" in stdout and f"monitored: out {counts['out']}" in stdout
 
 
 def test_deploy_on_sim_is_simulate(no_board):
@@ -61,7 +72,7 @@ def test_deploy_on_sim_is_simulate(no_board):
     simulated = run("simulate", NET, "--input", INPUT)[1]
     assert [l for l in stdout.splitlines() if not l.startswith("time:")] == \
         [l for l in simulated.splitlines() if not l.startswith("time:")]  # the wall time differs
-    assert "lenet on the simulator: 3877 input events" in stdout and "no board" not in stderr
+    assert f"lenet on the simulator: {SENT} input events" in stdout and "no board" not in stderr
 
 
 def test_deploy_without_board_falls_back_with_notice(no_board, monkeypatch):
@@ -88,10 +99,10 @@ def test_deploy_uses_attached_board(monkeypatch):
     monkeypatch.setattr(dynapspec.hardware, "deploy", fake_deploy)
     code, stdout, stderr = run("deploy", NET, "-i", INPUT, "--monitor", "all", "--duration", "2s", "--states")
     assert code == 0, stderr
-    assert calls == {"device": "speck2fdevkit:0", "events": 3877, "monitor": "all", "duration_s": 2.0, "live": False,
+    assert calls == {"device": "speck2fdevkit:0", "events": SENT, "monitor": "all", "duration_s": 2.0, "live": False,
                      "states": True, "settle_s": None, "quiet_s": None, "slow_clock_hz": None, "keep_time": False,
                      "raw_dvs": False}
-    assert "lenet on speck2fdevkit:0: 3877 input events" in stdout and "out: no spikes" in stdout
+    assert f"lenet on speck2fdevkit:0: {SENT} input events" in stdout and "out: no spikes" in stdout
 
 
 @pytest.mark.parametrize(
@@ -210,6 +221,6 @@ def test_progress_bar_on_a_terminal(monkeypatch):
     monkeypatch.setattr(run_module, "is_tty", lambda: True)
     monkeypatch.setattr(run_module, "LONG_INPUT", 100)
     code, stdout, stderr = run("simulate", NET, "-i", INPUT)
-    assert code == 0 and "simulating" in stderr and "3877 input events" in stdout
+    assert code == 0 and "simulating" in stderr and f"{SENT} input events" in stdout
     monkeypatch.setattr(run_module, "is_tty", lambda: False)
     assert "simulating" not in run("simulate", NET, "-i", INPUT)[2]

@@ -1,9 +1,12 @@
 """Event arrays, validation, rasters and the HDF5 event file (docs/events.md)."""
+import errno
+import os
+
 import h5py
 import numpy as np
 import pytest
 
-from dynapspec.errors import SpecError
+from dynapspec.errors import DeviceError, SpecError
 from dynapspec.events import (
     CHIP_SPIKE_DTYPE,
     DVS_DTYPE,
@@ -174,12 +177,35 @@ def test_bad_event_files(tmp_path):
 
 
 def test_failed_write_leaves_old_file(tmp_path):
+    """A write that fails half-way (bad content from the API) leaves the old file and no temporary."""
     path = tmp_path / "out.h5"
     write_event_file(path, EventFile(network="old"))
     before = path.read_bytes()
     bad = EventFile(network="new", input=spike_events([0], [0], [0], [0]), states={"x": np.array(["not a number"])})
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="not a number"):  # numpy refusing the state's int16 conversion
         write_event_file(path, bad)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.h5"]
+
+
+def test_a_full_disk_half_way_is_an_output_write_error_and_leaves_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "out.h5"
+    write_event_file(path, EventFile(network="old"))
+    before = path.read_bytes()
+    real, calls = h5py.Group.create_dataset, []
+
+    def fills_the_disk(self, *args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 3:  # the third column
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(h5py.Group, "create_dataset", fills_the_disk)
+    with pytest.raises(DeviceError) as info:
+        write_event_file(path, EventFile(network="new", input=spike_events([0, 1], [0, 0], [1, 2], [3, 4])))
+    assert len(calls) == 3
+    (diag,) = info.value.diagnostics
+    assert diag.code == "output-write" and diag.message == f"cannot write {path}: No space left on device"
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.h5"]
 

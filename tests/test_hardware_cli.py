@@ -8,7 +8,6 @@ from typer.testing import CliRunner
 from dynapspec.cli.main import app
 from dynapspec.events import read_event_file
 
-from hardware_support import no_samna, samna  # noqa: F401 - fixtures
 
 runner = CliRunner()
 
@@ -54,11 +53,9 @@ def test_devices_targets_needs_no_samna(no_samna):
     assert ["dynapcnndevkit", "dynapcnn", "samna.dynapcnn", "DynapcnnDevKit", "-", "legacy"] in rows
 
 
-def test_deploy_on_a_board_writes_the_same_file_format(samna, tmp_path, monkeypatch):
-    import dynapspec.hardware as hw
+def test_deploy_on_a_board_writes_the_same_file_format(samna, tmp_path, fake_clock):
     from dynapspec.events import EventFile, spike_events, write_event_file
 
-    monkeypatch.setattr(hw.board.time, "sleep", lambda s: None)  # no 1 s settle, no waiting for timestamps
     samna._double.attach("Speck2fDevKit")
     rng = np.random.default_rng(0)
     n = 500

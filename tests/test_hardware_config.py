@@ -16,7 +16,7 @@ from dynapspec import chips
 from dynapspec.config import Config
 from dynapspec.errors import DeviceError
 from dynapspec.hardware import configure
-from hardware_support import branchy, dvs_net, lenet, nine_cores, readout_net, samna, small  # noqa: F401 - fixture
+from hardware_support import branchy, dvs_net, lenet, nine_cores, readout_net, small
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*/net.yaml"))
 

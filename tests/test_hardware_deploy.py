@@ -9,7 +9,7 @@ import dynapspec.hardware as hw
 from dynapspec.errors import DeviceError, SpecError
 from dynapspec.sim import Simulator
 
-from hardware_support import branchy, dvs, dvs_net, lenet, samna, skip_merge, small, spikes  # noqa: F401 - fixture
+from hardware_support import branchy, dvs, dvs_net, lenet, skip_merge, small, spikes
 
 FAST = dict(quiet_s=0.02, settle_s=0)
 NETS = {"small": small, "branchy": branchy, "lenet": lenet, "skip_merge": skip_merge}
@@ -150,10 +150,10 @@ def test_polling_continues_until_the_chip_is_quiet(samna):
     assert len(result.output) > 50 and same(result.output, Simulator(config).run(events, monitor="all").output)
 
 
-def test_a_duration_bounds_the_recording(samna):
+def test_a_duration_bounds_the_recording(samna, fake_clock):
     attach(samna)
     result = hw.deploy(small(), "speck2fdevkit", spikes(small(), n=20), duration_s=0.25, **FAST)
-    assert 0.25 <= result.duration_s < 1.0
+    assert 0.25 <= result.duration_s < 0.25 + FAST["quiet_s"]  # stops at the first poll past the duration
 
 
 def test_the_slow_clock_runs_only_when_a_core_leaks(samna):
@@ -274,14 +274,14 @@ def test_events_outside_the_input_are_refused_before_sending(samna):
 # ---------------------------------------------------------------- the sensor
 
 
-def test_live_prints_counts_per_feature_and_stops_at_the_duration(samna, capsys):
+def test_live_prints_counts_per_feature_and_stops_at_the_duration(samna, capsys, fake_clock):
     config = dvs_net(source="sensor")
     attach(samna)
     samna._double.state.sensor = dvs(3000, seed=3, t_step=10)
     result = hw.deploy(config, "speck2fdevkit", None, monitor="all", duration_s=0.3, live=True, settle_s=0)
     lines = capsys.readouterr().out.splitlines()
     assert lines and all("c1: " in line and "c2: 0:" in line for line in lines)
-    assert len(result.layers["c2"]) > 0 and 0.3 <= result.duration_s < 2
+    assert len(result.layers["c2"]) > 0 and 0.3 <= result.duration_s < 0.3 + 0.5  # the first 0.5 s line past it
     assert closed_once(samna)
 
 
@@ -307,7 +307,7 @@ def test_live_needs_dvs_input(samna):
     assert closed_once(samna)
 
 
-def test_a_chip_that_never_goes_quiet_is_cut_off_with_a_warning(samna):
+def test_a_chip_that_never_goes_quiet_is_cut_off_with_a_warning(samna, fake_clock):
     config = dvs_net(source="sensor")
     attach(samna)
     samna._double.state.sensor = dvs(100000, seed=4, t_step=1)
@@ -316,16 +316,17 @@ def test_a_chip_that_never_goes_quiet_is_cut_off_with_a_warning(samna):
         board.apply(config)
         result = board.run(dvs(10), monitor="all", quiet_s=0.05, timeout_s=0.2)
         assert [w.code for w in board.warnings] == ["run-not-quiet"]
-    assert 0.2 <= result.duration_s < 1.5
+    played = (hw.board.lead_us(10) + 9 * 50) / 1e6  # the board's time of the last input event (dvs(10): 50 us apart)
+    assert played + 0.2 < result.duration_s <= played + 0.2 + 0.05  # cut off at the first poll past the timeout
 
 
-def test_a_sensor_run_without_duration_records_one_second(samna, monkeypatch):
+def test_a_sensor_run_without_duration_records_one_second(samna, monkeypatch, fake_clock):
     import dynapspec.hardware.board as board_module
 
     monkeypatch.setattr(board_module, "SENSOR_RUN_S", 0.1)
     attach(samna)
     result = hw.deploy(dvs_net(source="sensor"), "speck2fdevkit", None, **FAST)
-    assert 0.1 <= result.duration_s < 1.0
+    assert 0.1 <= result.duration_s < 0.1 + FAST["quiet_s"]
 
 
 def test_timestamps_beyond_32_bits_are_refused(samna):
@@ -339,16 +340,12 @@ def test_timestamps_beyond_32_bits_are_refused(samna):
     assert info.value.diagnostics[0].code == "events-range" and "U18" in str(info.value)
 
 
-def test_the_board_settles_one_second_after_applying_by_default(samna, monkeypatch):
+def test_the_board_settles_one_second_after_applying_by_default(samna, fake_clock):
     """U15: the reference sleeps 1 s after apply_configuration; dynapspec makes it configurable, default 1 s."""
-    import dynapspec.hardware.board as board_module
-
-    slept = []
-    monkeypatch.setattr(board_module.time, "sleep", slept.append)
     attach(samna)
     with hw.open("speck2fdevkit") as board:
         board.apply(small())
-    assert slept == [1.0]
+    assert fake_clock.slept == [1.0]
 
 
 def test_neuron_states_are_read_back_like_the_simulator_reports_them(samna):

@@ -4,7 +4,7 @@ import pytest
 import dynapspec.hardware as hw
 from dynapspec.errors import DeviceError
 
-from hardware_support import no_samna, samna, small  # noqa: F401 - fixtures
+from hardware_support import small
 
 
 def code(info) -> str:

@@ -2,8 +2,6 @@
 import numpy as np
 import pytest
 
-from hardware_support import samna  # noqa: F401 - fixture
-
 
 def test_names_mirror_samna_per_chip(samna):
     assert {"speck2e", "speck2f"} <= set(dir(samna)) and not hasattr(samna, "dynapcnn")

@@ -17,7 +17,7 @@ from dynapspec.cli.main import app
 from dynapspec.errors import DeviceError
 from dynapspec.hardware import sdk
 
-from hardware_support import drop_samna, no_samna, small  # noqa: F401 - fixture
+from hardware_support import drop_samna, small
 
 ROOT = Path(__file__).parent.parent
 INDEX = "https://gitlab.com/api/v4/projects/27423070/packages/pypi/simple"

@@ -29,6 +29,12 @@ def codes(exc: SpecError):
     return [d.code for d in exc.value.diagnostics]
 
 
+def chip_shapes(spec, output=False):
+    """Compile: each layer's (input shape, output shape), or only its output shape, in spec order."""
+    records = compile_spec(spec).config.header.layers
+    return [r.output_shape if output else (r.input_shape, r.output_shape) for r in records]
+
+
 def imported(tmp_path, nodes, edges, **kw):
     """Write a NIR file, import it, load the written spec."""
     path = write_nir(tmp_path / "model.nir", nodes, edges, **{k: v for k, v in kw.items() if k in ("version", "compression")})
@@ -62,7 +68,12 @@ def test_sinabs_nmnist_cnn_imports_and_compiles_for_speck(tmp_path, target):
 def test_sinabs313_files_import_and_compile(tmp_path, name):
     report = import_file(FIXTURES / name, tmp_path / "net.yaml")
     assert not report.problems
-    compile_spec(tmp_path / "net.yaml")
+    # every chip layer's output is the shape sinabs gave its IF node (v_threshold holds one per neuron)
+    with h5py.File(FIXTURES / name) as f:
+        nodes = f["node/nodes"]
+        spiking = sorted((int(k) for k in nodes if k.isdigit() and nodes[k]["type"][()] == b"IF"))
+        expected = [nodes[str(k)]["v_threshold"].shape for k in spiking]
+    assert chip_shapes(tmp_path / "net.yaml", output=True) == expected
 
 
 def test_sinabs313_stride_pad_shapes(tmp_path):
@@ -199,7 +210,7 @@ def test_avgpool_network(tmp_path, rng):
     nodes, edges = small_cnn(rng, pool={"pool": avgpool(2)})
     spec, _ = imported(tmp_path, nodes, edges)
     assert spec.layer("conv").edges[0].pool == (specmod.model.PoolStep(2, "avg"),)
-    compile_spec(spec)
+    assert chip_shapes(spec) == [((2, 16, 16), (4, 16, 16)), ((4, 8, 8), (10, 1, 1))]  # 16x16 pooled by 2
 
 
 @pytest.mark.parametrize("order", ["sum-scale", "scale-sum"])
@@ -273,7 +284,7 @@ def test_dvs_input_when_graph_pools_before_first_layer(tmp_path, rng):
              "output": out(4, 32, 32)}
     spec, _ = imported(tmp_path, nodes, chain("input", "p", "c", "s", "output"))
     assert spec.input.pool.x == 2 and spec.input.polarity == "both" and spec.input.size.x == 64
-    compile_spec(spec)
+    assert chip_shapes(spec) == [((2, 32, 32), (4, 32, 32))]  # the DVS layer pools 64x64 by 2
 
 
 def test_pool_before_first_layer_with_many_channels_refused(tmp_path, rng):
@@ -304,7 +315,7 @@ def test_concat_merge(tmp_path, rng):
     np.testing.assert_array_equal(cat.weight[:, 3:], nodes["cb"]["weight"])
     assert [(e.target, e.feature_shift) for e in spec.layer("a").edges] == [("cat", 0)]
     assert [(e.target, e.feature_shift) for e in spec.layer("b").edges] == [("cat", 3)]
-    compile_spec(spec)
+    assert chip_shapes(spec)[2] == ((8, 8, 8), (6, 8, 8))  # 3 + 5 features stacked
 
 
 def test_weight_node_feeding_a_pool_refused(tmp_path, rng):
@@ -326,7 +337,7 @@ def test_add_merge(tmp_path, rng):
     spec, _ = imported(tmp_path, nodes, edges)
     assert spec.layer("c").merge == "add"
     assert [e.target for e in spec.input.edges] == ["a", "b"]
-    compile_spec(spec)
+    assert chip_shapes(spec)[2] == ((3, 8, 8), (2, 8, 8))  # 3 features each, added
 
 
 # -- refusals, each naming the node ---------------------------------------------------------

@@ -15,51 +15,13 @@ from hypothesis import strategies as st
 
 from dynapspec.compiler import compile_spec
 from dynapspec.events import dvs_events, spike_events
-from dynapspec.sim import Simulator
 from dynapspec.spec.model import XY, DvsInput, Edge
 
-from oracle import Oracle
+from oracle import Oracle, assert_matches_oracle
 from specfactory import conv, dense, make_spec
 from specstrategy import events_for, specs
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def assert_matches_oracle(spec, events):
-    """Compile ``spec``, run ``events`` on the simulator, and compare everything with the oracle."""
-    result = compile_spec(spec)
-    oracle = Oracle(spec)
-    header = result.config.header
-    for record in header.layers:
-        layer = oracle.layers[record.name]
-        assert (record.name, record.input_shape) == (record.name, layer.in_shape), "input shape (C, H, W)"
-        expected_out = layer.out_shape
-        if layer.readout:
-            expected_out = ((expected_out[0] - 1) * 4 + 1,) + expected_out[1:]
-        assert (record.name, record.output_shape) == (record.name, expected_out), "output shape (F, OH, OW)"
-        assert record.scale == pytest.approx(layer.scale, rel=1e-12), f"{record.name}: scale"
-        assert (record.threshold_high, record.threshold_low) == (layer.high, layer.low), f"{record.name}: thresholds"
-    remainders = sorted(w.message.split(":")[0] for w in result.warnings if w.code == "pool-remainder")
-    assert remainders == sorted(f"{s} -> {t}" for s, t in oracle.remainders), "pool-remainder warnings"
-
-    rows, counts, states = oracle.run(events)
-    names = {record.core: record.name for record in header.layers}
-    names[13] = "dvs"
-    sim = Simulator(result.config)
-    got = sim.run(events, monitor="all", record_states=True)
-    out = got.output
-    got_rows = [(int(t), names[int(core)], int(c), int(x), int(y))
-                for t, core, c, x, y in zip(out["t"], out["core"], out["c"], out["x"], out["y"])]
-    assert got_rows == rows, "every spike, in emission order"
-    assert got.spike_counts == counts
-    for name, v in states.items():
-        np.testing.assert_array_equal(got.states[name].transpose(0, 2, 1), v, err_msg=f"{name}: final states")
-    sim.reset()
-    default = sim.run(events)  # what the chip sends the host: monitored layers only
-    watched = oracle.monitored()
-    assert [(int(t), names[int(core)]) for t, core in zip(default.output["t"], default.output["core"])] == \
-        [(t, name) for t, name, *_ in rows if name in watched], "monitored layers"
-    return result, rows
 
 
 def _statistics(oracle_rows, spec):
@@ -165,3 +127,34 @@ def test_pool_remainder_warns_when_either_axis_has_one(shape):
     assert [w.message.split(":")[0] for w in warnings] == ["a -> b"]
     square = make_spec((1, 8, 8), [conv("a", 1, 1, np.ones((1, 1, 1, 1)), pool=2), conv("b", 1, 1, np.ones((1, 1, 1, 1)))])
     assert "pool-remainder" not in [w.code for w in compile_spec(square).warnings]
+
+
+def test_the_oracle_itself_against_a_hand_computed_run():
+    """The oracle's conv orientation, worked by hand; the compiled network must agree too.
+
+    Input 1x2x3 (H 2, W 3); kernel rows [1 2] and [3 4] (kH, kW); threshold 4, subtract; output 1x1x2.
+    t0 (x2, y1): only ox 1 covers it, at kernel (1, 1) = 4 -> V[0][1] = 4 fires, back to 0.
+    t1 (x0, y0): ox 0 at (0, 0) = 1 -> V[0][0] = 1.
+    t2 (x1, y0): ox 0 at (0, 1) = 2 -> V[0][0] = 3; ox 1 at (0, 0) = 1 -> V[0][1] = 1.
+    t3 (x0, y1): ox 0 at (1, 0) = 3 -> V[0][0] = 6 fires, 2 left.
+    (A transposed kernel would fire at t2 instead: V[0][0] = 1 + 3.)
+    """
+    spec = make_spec((1, 2, 3), [conv("c", 1, 2, np.array([[[[1, 2], [3, 4]]]]), quantize=False, threshold=4)])
+    events = spike_events([0, 1, 2, 3], [0, 0, 0, 0], [2, 0, 1, 0], [1, 0, 0, 1])
+    rows, counts, states = Oracle(spec).run(events)
+    assert rows == [(0, "c", 0, 1, 0), (3, "c", 0, 0, 0)]  # (t, layer, f, x, y)
+    assert counts == {"c": 2}
+    np.testing.assert_array_equal(states["c"], [[[2, 1]]])
+    assert assert_matches_oracle(spec, events)[1] == rows
+
+
+def test_the_oracle_dvs_layer_against_a_hand_computed_event():
+    """Sensor 8 wide, 6 high; pool x2 y1 -> 4x6; crop x 1..3, y 2..4 -> 3 wide, 3 high; mirror x; swap.
+    Event (x 5, y 3, ON): pooled (2, 3) -> cropped (1, 1) -> mirrored x (3 - 1 - 1 = 1, 1) -> swapped (1, 1).
+    Event (x 7, y 2, OFF): pooled (3, 2) -> cropped (2, 0) -> mirrored (0, 0) -> swapped (0, 0).
+    Event (x 1, y 3): pooled x 0 < origin 1: dropped."""
+    dvs = DvsInput("host", XY(8, 6), "both", XY(2, 1), XY(1, 2), XY(3, 4), XY(1, 0), True, True, (Edge("c"),))
+    spec = make_spec(None, [conv("c", 1, 1, np.ones((1, 2, 1, 1)), quantize=False, threshold=5)], dvs=dvs)
+    rows, counts, _ = Oracle(spec).run(dvs_events([5, 7, 1], [3, 2, 3], [0, 1, 2], [1, 0, 1]))
+    assert rows == [(0, "dvs", 1, 1, 1), (1, "dvs", 0, 0, 0)]
+    assert counts == {"c": 0, "dvs": 2}

@@ -51,8 +51,30 @@ def test_schema_is_valid_draft07():
     assert schema.schema()["$schema"] == "http://json-schema.org/draft-07/schema#"
 
 
-def test_package_data_is_the_schema_file():
-    assert schema.schema_text() == (ROOT / "schema" / "dynapspec.schema.json").read_text(encoding="utf-8")
+def test_the_package_ships_the_editors_schema_by_a_link():
+    """schema/dynapspec.schema.json is what editors load; the package's copy is a link to it, so the
+    two cannot drift (a copy could; the built wheel's file is compared in test_wheel.py)."""
+    packaged = ROOT / "dynapspec" / "data" / "dynapspec.schema.json"
+    assert packaged.is_symlink()
+    assert packaged.resolve() == (ROOT / "schema" / "dynapspec.schema.json").resolve()
+
+
+@pytest.mark.parametrize("change, path", [
+    ("    conv: {channels: 8, kernel: 17}", "layers[0].conv.kernel"),
+    ("    conv: {channels: 8, kernel: 3, stride: {x: 3, y: 1}}", "layers[0].conv.stride"),
+    ("    conv: {channels: 8, kernel: 3, paddin: 1}", "layers[0].conv"),
+])
+def test_the_editors_schema_refuses_what_dynapspec_refuses(change, path):
+    """The file an editor validates with (read here with jsonschema, not through dynapspec) and
+    dynapspec's own check reject the same spec, at the same place."""
+    text = BASE.replace("    conv: {channels: 8, kernel: 3}", change)
+    doc = yamlload.parse(text.encode("utf-8"), "net.yaml")
+    editors = Draft7Validator(json.loads((ROOT / "schema" / "dynapspec.schema.json").read_text(encoding="utf-8")))
+    places = {".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in e.absolute_path).replace(".[", "[")
+              for e in editors.iter_errors(doc.data)}
+    assert any(place.startswith(path) for place in places), places
+    assert any(d.location.path.startswith(path) for d in check(text))
+    assert check(BASE) == [] and not list(editors.iter_errors(yamlload.parse(BASE.encode("utf-8"), "net.yaml").data))
 
 
 def test_every_property_has_a_description():

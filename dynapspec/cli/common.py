@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 import typer
 
 from .. import errors
-from ..errors import EXIT_DEVICE, Diagnostic, DynapspecError
+from ..errors import EXIT_DEVICE, EXIT_INTERNAL, Diagnostic, DynapspecError
 
 # errno values of a failed write: a full disk, an I/O error, a read-only file system, a quota, a size limit
 _OUTPUT_FAULTS = {errno.ENOSPC, errno.EIO, errno.EROFS, errno.EDQUOT, errno.EFBIG}
@@ -77,7 +77,7 @@ def handles_errors(func: Callable) -> Callable:
                 "This is a bug in dynapspec; rerun with DYNAPSPEC_DEBUG=1 for a traceback and report it.",
                 err=True,
             )
-            raise typer.Exit(EXIT_DEVICE)
+            raise typer.Exit(EXIT_INTERNAL)
 
     return wrapper
 

@@ -26,12 +26,13 @@ def rules() -> None:
 
     Example: dynapspec rules | grep pool
     """
-    from ..errors import CODES, explanations
+    from ..errors import CODES, EXIT_STATUSES, explanations
 
     width = max(len(code) for code in CODES)
     for code in sorted(CODES):
         mark = "W" if explanations()[code]["severity"] == "warning" else "E"
         typer.echo(f"{code:<{width}}  {mark}  {CODES[code][1]}")
+    typer.echo(f"\nExit status: {EXIT_STATUSES}.")
 
 
 @handles_errors

@@ -10,11 +10,13 @@ from typing import Optional
 import typer
 
 from .. import __version__
+from ..errors import EXIT_STATUSES
 from . import build, device, evaluate, info, nir, plot, run as run_cmds, summary, weights
 
 app = typer.Typer(
     name="dynapspec",
     help="Deploy spiking CNNs onto SynSense DYNAP-CNN and Speck chips from a YAML spec and an HDF5 weight file.",
+    epilog=f"Exit status: {EXIT_STATUSES}.",
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -35,7 +37,7 @@ def _main(
         None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """Exit status: 0 ok, 1 invalid input, 2 usage, 3 device or I/O failure."""
+    """Options before any command (--version); the app's help and epilog describe the tool."""
 
 
 app.command("validate")(build.validate)

@@ -23,10 +23,10 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 
 from ..errors import SpecError, error
-from ..lower import dense_as_conv, lower
+from ..lower import dense_as_conv, lower, square_dense
 from ..network import ChipLayer, DvsEntry
 from ..spec import load
-from ..spec.model import XY, Conv, Dense, DvsInput, LayerSpec, Spec
+from ..spec.model import Conv, Dense, DvsInput, LayerSpec, Spec
 from . import hdf5
 from .build import unique_name
 from .nodes import META_DVS, META_LOW_THRESHOLD, META_RESET
@@ -124,8 +124,10 @@ class _Exporter:
     def weight_node(self, layer: LayerSpec, weight: np.ndarray, hw: Tuple[int, int]):
         if self.linear(layer):
             return ("Linear", {"weight": _compact(weight.reshape(weight.shape[0], -1))}, {})
-        op = layer.op
-        stride, padding = (XY(1, 1), XY(0, 0)) if isinstance(op, Dense) else (op.stride, op.padding)
+        op, chip = layer.op, self.chip[layer.name]
+        stride, padding = chip.stride, chip.padding  # a dense layer's: the chip's square form (lower.square_dense)
+        if isinstance(op, Dense):  # nir infers a Conv2d's output from a k x k kernel (weight.shape[2] only)
+            weight = square_dense(weight, max(stride.x, stride.y))[0]  # the kernel only; stride and padding as above
         return ("Conv2d", {
             "weight": _compact(weight),
             "stride": np.array([stride.y, stride.x]),
