@@ -98,9 +98,10 @@ def compile_cmd(
       dynapspec compile net.yaml -o build/lenet.json --target speck2edevkit
       dynapspec compile --check networks/*/net.yaml   # in CI: are the committed configs up to date?
     """
+    from .. import limits
     from ..compiler import compile_spec
     from ..errors import Location, SpecError
-    from ..fileio import write_text
+    from ..fileio import input_problem, read_input, write_text
 
     if output is not None and len(specs) > 1:
         raise typer.BadParameter("give one spec with -o (several specs each write <spec>.config.json)", param_hint="--output")
@@ -114,10 +115,10 @@ def compile_cmd(
         text = result.config.to_json()
         out = default_output(spec) if output is None else output
         if check:
-            try:
-                committed = out.read_text(encoding="utf-8")
-            except OSError:
-                raise SpecError.single("config-stale", f"{out} does not exist; run `{again}`", Location(str(out))) from None
+            if input_problem(out) == ("file-not-found", "does not exist"):
+                raise SpecError.single("config-stale", f"{out} does not exist; run `{again}`", Location(str(out)))
+            raw, _ = read_input(out, "committed configuration", limits.get("config_bytes"))  # a FIFO must not block
+            committed = raw.decode("utf-8", "replace")
             if committed != text:
                 raise SpecError.single(
                     "config-stale",
