@@ -254,22 +254,19 @@ class Reader:
         return None if value is None else self.text(value, path, f"attribute {name!r}")
 
     def int_attribute(self, obj, name: str, path: str) -> Optional[int]:
-        value = self.attribute(obj, name, path)
-        if value is None:
-            return None
-        number = as_int(value)
-        if number is None:
-            raise Refused(FORMAT, f"has attribute {name!r} = {describe(value)}; it must be an integer", path, self.name)
-        return number
+        return self._typed_attribute(obj, name, path, as_int, "an integer")
 
     def number_attribute(self, obj, name: str, path: str) -> Optional[float]:
+        return self._typed_attribute(obj, name, path, as_number, "a number")
+
+    def _typed_attribute(self, obj, name: str, path: str, convert, what: str):
         value = self.attribute(obj, name, path)
         if value is None:
             return None
-        number = as_number(value)
-        if number is None:
-            raise Refused(FORMAT, f"has attribute {name!r} = {describe(value)}; it must be a number", path, self.name)
-        return number
+        found = convert(value)
+        if found is None:
+            raise Refused(FORMAT, f"has attribute {name!r} = {describe(value)}; it must be {what}", path, self.name)
+        return found
 
     def text(self, value, path: str, what: str = "value") -> str:
         """``value`` (str, bytes, or one of them in an array) as text; anything else refused."""
@@ -298,26 +295,26 @@ def as_text(value) -> Optional[str]:
     return None
 
 
+def _real(value):
+    """An int or float (numpy's included) alone or as the one element of an array; else None (booleans too)."""
+    value = _single(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    return value
+
+
 def as_int(value) -> Optional[int]:
     """An integer from an integer (or integral finite float) scalar or one-element array; else None."""
-    value = _single(value)
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+    value = _real(value)
+    if isinstance(value, (int, np.integer)) or value is not None and math.isfinite(value) and float(value).is_integer():
         return int(value)
     return None
 
 
 def as_number(value) -> Optional[float]:
     """A real number from an integer or float scalar or one-element array; else None."""
-    value = _single(value)
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    return None
+    value = _real(value)
+    return None if value is None else float(value)
 
 
 def describe(value) -> str:

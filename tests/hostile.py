@@ -382,6 +382,8 @@ def _config_cases() -> List[Case]:
              "config-format", 1, "outside 1..1024", out),
         Case("config_fifo", lambda d: (compiled(d), os.remove(d / "net.config.json"), fifo(d, "net.config.json"))[0], "file-type", 1,
              "is a FIFO (named pipe)", out, process=True),
+        Case("config_check_against_a_fifo", lambda d: (network(d), fifo(d, "net.config.json"), ["compile", "--check", "net.yaml"])[2],
+             "file-type", 1, "the committed configuration net.config.json is a FIFO", ("net.config.json",), process=True),
         Case("config_65_mib", lambda d: (compiled(d), os.truncate(d / "net.config.json", 65 << 20))[0], "input-too-large", 1,
              "a configuration document is at most", out),
     ]

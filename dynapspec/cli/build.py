@@ -117,9 +117,10 @@ def compile_cmd(
       dynapspec compile net.yaml -o build/lenet.json --target speck2edevkit
       dynapspec compile --check networks/             # in CI: is every committed config up to date?
     """
+    from .. import limits
     from ..compiler import compile_spec
     from ..errors import Location, SpecError
-    from ..fileio import write_text
+    from ..fileio import input_problem, read_input, write_text
     from .specfiles import expand
 
     specs = expand(specs, pre_commit)
@@ -135,10 +136,10 @@ def compile_cmd(
         text = result.config.to_json()
         out = default_output(spec) if output is None else output
         if check:
-            try:
-                committed = out.read_text(encoding="utf-8")
-            except OSError:
-                raise SpecError.single("config-stale", f"{out} does not exist; run `{again}`", Location(str(out))) from None
+            if input_problem(out) == ("file-not-found", "does not exist"):
+                raise SpecError.single("config-stale", f"{out} does not exist; run `{again}`", Location(str(out)))
+            raw, _ = read_input(out, "committed configuration", limits.get("config_bytes"))  # a FIFO must not block
+            committed = raw.decode("utf-8", "replace")
             if committed != text:
                 raise SpecError.single(
                     "config-stale",

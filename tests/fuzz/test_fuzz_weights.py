@@ -8,26 +8,14 @@ from hypothesis import strategies as st
 import h5plans
 from harness import PROFILE, holds, workdir
 from dynapspec.spec import load
+from hostile import SPEC
 
-SPEC = """\
-dynapspec: 1
-name: tiny
-target: speck2fdevkit
-weights: net.h5
-input: {shape: [1, 8, 8]}
-layers:
-  - name: conv1
-    conv: {channels: 4, kernel: 3}
-    QUANTIZE
-  - name: out
-    dense: {features: 2}
-    WEIGHT
-"""
+CONV, DENSE = "    conv: {channels: 4, kernel: 3}\n", "    dense: {features: 2}\n"
 SPECS = {
-    "plain": SPEC.replace("    QUANTIZE\n", "").replace("    WEIGHT\n", ""),
-    "integers": SPEC.replace("QUANTIZE", "quantize: false").replace("    WEIGHT\n", ""),
-    "shared": SPEC.replace("    QUANTIZE\n", "").replace("WEIGHT", "weight: /conv1/weight"),
-    "elsewhere": SPEC.replace("    QUANTIZE\n", "").replace("WEIGHT", "weight: /x/../out//weight"),
+    "plain": SPEC,
+    "integers": SPEC.replace(CONV, CONV + "    quantize: false\n"),
+    "shared": SPEC.replace(DENSE, DENSE + "    weight: /conv1/weight\n"),
+    "elsewhere": SPEC.replace(DENSE, DENSE + "    weight: /x/../out//weight\n"),
 }
 PATHS = ["/conv1", "/conv1/weight", "/conv1/bias", "/out", "/out/weight", "/out/bias", "/x", "/loop", "/x/weight", "/conv1/weight/a"]
 
