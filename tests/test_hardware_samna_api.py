@@ -17,16 +17,7 @@ from dynapspec import chips
 from dynapspec.hardware import board, configure
 from dynapspec.sim import Simulator
 
-from hardware_support import (  # noqa: F401 - fixture
-    channel_zero,
-    class_two_net,
-    dvs,
-    dvs_net,
-    readout_net,
-    samna,
-    small,
-    spikes,
-)
+from hardware_support import channel_zero, class_two_net, dvs, dvs_net, readout_net, small, spikes
 
 FAST = dict(quiet_s=0.02, settle_s=0)
 
