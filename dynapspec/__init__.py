@@ -122,9 +122,9 @@ def deploy(network, device=None, events=None, monitor=None, duration_s=None, sta
     if device is None:
         from . import hardware
 
-        device = hardware.find_board(config) if hardware.sdk.installed() else None
+        device, why = hardware.free_board(config)
         if device is None:
-            warnings.warn(DynapspecWarning(f"no free board for {config.header.target}: running on the simulator"), stacklevel=2)
+            warnings.warn(DynapspecWarning(f"{why}: running on the simulator"), stacklevel=2)
             device = "sim"
     if device != "sim":
         from . import hardware

@@ -122,6 +122,7 @@ CODES = {
     "device-open": (EXIT_DEVICE, "samna could not open the board (USB or udev trouble); unplug and replug it."),
     "device-firmware": (EXIT_DEVICE, "samna refused the board's firmware: flash the firmware matching the samna version."),
     "device-timeout": (EXIT_DEVICE, "The board stopped answering samna (apply or open timed out): press its reset button or replug it."),
+    "device-soft-reset": (EXIT_DEVICE, "Applying timed out once; the board was soft-reset (reset_board_soft) and the configuration applied again."),
     "device-lost": (EXIT_DEVICE, "The board stopped answering (unplugged?) during a run."),
     "device-rejected": (EXIT_DEVICE, "samna rejected the configuration."),
     "target-mismatch": (EXIT_DEVICE, "The board is not of the target the configuration was compiled for."),

@@ -256,6 +256,11 @@ class RunResult:
     dropped: int = 0  # events the board's IO module reported dropping (DroppedEventsNum)
     raw_dvs: Optional[np.ndarray] = None  # DVS_DTYPE, the DVS layer's raw input, when asked for
 
+    def __repr__(self) -> str:
+        from .display import short_repr
+
+        return short_repr(self)
+
 
 @dataclass(frozen=True)
 class ReadoutDecision:
@@ -299,11 +304,6 @@ def _valid_classes(readout: Optional[np.ndarray]) -> Optional[np.ndarray]:
         return None
     fields = decode_readout(readout["value"])
     return fields["cls"][fields["valid"] == 1]
-
-    def __repr__(self) -> str:
-        from .display import short_repr
-
-        return short_repr(self)
 
 
 def split_by_core(output: np.ndarray, names: Mapping[int, str]) -> Dict[str, np.ndarray]:

@@ -23,8 +23,10 @@ from typing import Optional, Tuple, Union
 
 import numpy as np
 
+from . import limits
 from .errors import Location, SpecError, reason
 from .events import as_events, check_range, dvs_events, kind_of, spike_events
+from .fileio import check_input
 
 POLARITY = ("channel", "merge", "on", "off")
 SUFFIXES = {".h5": "hdf5", ".hdf5": "hdf5", ".hdf": "hdf5", ".npy": "npy", ".aedat4": "aedat4"}
@@ -44,8 +46,7 @@ def read_events(path: Union[str, Path]) -> Recording:
     path = Path(path)
     source = str(path)
     kind = SUFFIXES.get(path.suffix.lower())
-    if not path.is_file():
-        raise SpecError.single("file-not-found", f"no event file at {source}", Location(source))
+    check_input(path, "event file")  # missing, unreadable, a FIFO or device: a clear error, no blocking read
     if kind == "npy":
         return _read_npy(path)
     if kind == "aedat4":
@@ -60,10 +61,14 @@ def read_events(path: Union[str, Path]) -> Recording:
 
 def _read_npy(path: Path) -> Recording:
     source = str(path)
-    try:
-        array = np.load(path, allow_pickle=False)
+    try:  # mapped first, so the declared length is checked before anything is read (docs/limits.md)
+        array = np.load(path, allow_pickle=False, mmap_mode="r")
     except (OSError, ValueError) as exc:
         raise SpecError.single("events-format", f"not a readable .npy array ({reason(exc)})", Location(source)) from None
+    cap = limits.get("events")
+    if isinstance(array, np.ndarray) and array.size > cap:
+        raise SpecError.single("input-too-large", f"the array holds {array.size} events; at most {cap} are read"
+                               f"{limits.raise_hint('events')}", Location(source))
     if not isinstance(array, np.ndarray) or not array.dtype.names:
         shape = getattr(array, "shape", "?")
         raise SpecError.single(
@@ -74,7 +79,7 @@ def _read_npy(path: Path) -> Recording:
         )
     names = set(array.dtype.names)
     kind = "dvs" if "p" in names and "c" not in names else "spikes"
-    return Recording(as_events(array, kind, source))
+    return Recording(as_events(np.array(array), kind, source))
 
 
 def _read_aedat4(path: Path) -> Recording:
@@ -92,7 +97,14 @@ def _read_aedat4(path: Path) -> Recording:
         streams = sorted(n for n, s in decoder.id_to_stream().items() if s.get("type") == "events")
         if not streams:
             raise SpecError.single("events-format", "the AEDAT4 file has no event stream", Location(source))
-        chunks = [p["events"] for p in decoder if p["stream_id"] == streams[0] and "events" in p]
+        chunks, count, cap = [], 0, limits.get("events")
+        for packet in decoder:  # the count is checked packet by packet, before the next is kept
+            if packet["stream_id"] == streams[0] and "events" in packet:
+                chunks.append(packet["events"])
+                count += len(chunks[-1])
+                if count > cap:
+                    raise SpecError.single("input-too-large", f"the recording holds more than {cap} events"
+                                           f"{limits.raise_hint('events')}", Location(source))
     except SpecError:
         raise
     except Exception as exc:  # the decoder raises plain exceptions with its parser's message

@@ -127,7 +127,8 @@ def test_simulate_converts_dvs_arrays_like_the_command_line():
 def test_deploy_without_a_board_runs_on_the_simulator_and_says_so(monkeypatch):
     import dynapspec.hardware
 
-    monkeypatch.setattr(dynapspec.hardware.sdk, "installed", lambda: False)
+    missing = dynapspec.hardware.sdk.fail("samna-missing", "samna is not installed")
+    monkeypatch.setattr(dynapspec.hardware.sdk, "problem", lambda: missing)
     with pytest.warns(DynapspecWarning, match="running on the simulator"):
         result = dynapspec.deploy(LENET / "net.yaml", events=LENET / "input.h5", duration_s=0.05)
     sent = read_event_file(LENET / "input.h5").input

@@ -113,7 +113,7 @@ def test_an_apply_timeout_is_soft_reset_and_retried_once(samna, capsys):
     assert same(result.output, Simulator(config).run(events, monitor="all").output)
     assert samna._double.state.closed[0].soft_resets == 1
     err = capsys.readouterr().err
-    assert "warning[device-timeout]" in err and "soft-reset the board (reset_board_soft) and tried once more" in err
+    assert "warning[device-soft-reset]" in err and "soft-reset the board (reset_board_soft) and tried once more" in err
 
 
 def test_a_board_that_stays_stuck_says_press_reset_not_rejected(samna):

@@ -118,7 +118,7 @@ for info in pkgutil.walk_packages(dynapspec.__path__, "dynapspec."):
 from typer.testing import CliRunner
 from dynapspec.cli.main import app
 for args in (["--help"], ["devices", "--targets"], ["summary", "examples/lenet/net.yaml"],
-             ["deploy", "--help"], ["rules"]):
+             ["deploy", "--help"], ["simulate", "--help"]):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, (args, result.output)
 print("attempts:", attempts)

@@ -75,5 +75,5 @@ def test_several_files_need_an_output_directory_with_distinct_names(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, stderr = run("simulate", NET, "-i", empty)
-    assert code == 2 and "no .h5 event files" in stderr
+    assert code == 2 and "holds no event files" in stderr
     assert not np.any([p.exists() for p in (tmp_path / "res",)])  # nothing written on a usage error

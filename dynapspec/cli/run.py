@@ -95,7 +95,8 @@ def deploy(
     Without --device: the first free attached board of the network's target, else the simulator.
 
     On the simulator, --duration drops input events at or after it; the options marked "Board" do
-    not apply there.
+    not apply there. On a board, --monitor also takes 'readout' for a readout network's ReadoutValue
+    events (docs/hardware.md).
 
     \b
     Examples:
@@ -118,7 +119,9 @@ def deploy(
     names = _monitor(monitor, config, board=True)
     events = _read_input(input, config, polarity) if input is not None else None
     if device is None:
-        device, why = _find_board(config)
+        from ..hardware import free_board
+
+        device, why = free_board(config)
         if device is None:
             typer.echo(f"note: running on the simulator ({why})", err=True)
             device = "sim"
@@ -255,18 +258,6 @@ def _duration(text: Optional[str]) -> Optional[float]:
         _usage(f"--duration {text!r}: give a positive time such as 2s, 500ms or 1.5")
     scale = {"s": 1.0, None: 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0}[match.group(2)]
     return float(match.group(1)) * scale
-
-
-def _find_board(config) -> Tuple[Optional[str], str]:
-    """A free board for the network, or None and why (one short line for the fallback notice)."""
-    from .. import hardware
-
-    trouble = hardware.sdk.problem()
-    if trouble is not None:
-        if trouble.diagnostics[0].code == "samna-shim":
-            return None, f"samna is only PyPI's installer shim, so no board is used; install the SDK with: {hardware.sdk.install_hint(hardware.sdk.shim_version())}"
-        return None, "samna is not installed, so no board is used"
-    return hardware.find_board(config), f"no free board for {config.header.target} attached"
 
 
 def _simulate(config, events, monitor, states: bool, network: Path, input: Path):  # noqa: A002

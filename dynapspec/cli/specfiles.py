@@ -20,6 +20,7 @@ import typer
 SPEC_SUFFIXES = (".yaml", ".yml")
 CONFIG_SUFFIX = ".config.json"
 _SPEC_KEY = re.compile(r"^dynapspec\s*:", re.M)
+_WEIGHTS_KEY = re.compile(r"^weights\s*:\s*([^\s#]+)", re.M)
 _SKIPPED_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
 
 
@@ -58,31 +59,34 @@ def expand(arguments: Iterable[Path], pre_commit: bool = False) -> List[Path]:
             paths = specs_below(argument)
             if not paths and not pre_commit:
                 _usage(f"{argument} holds no dynapspec spec (a .yaml file with a top-level `dynapspec:` key)")
+        elif not pre_commit:
+            if argument.is_file() and argument.suffix.lower() not in SPEC_SUFFIXES:
+                _usage(f"{argument} is not a spec (a .yaml file with a top-level `dynapspec:` key)")
+            paths = [argument]  # the spec loader says what is wrong: missing, a FIFO or device, bad YAML
         elif argument.suffix.lower() in SPEC_SUFFIXES or not argument.exists():
-            paths = [] if pre_commit and not is_spec(argument) else [argument]
+            paths = [argument] if is_spec(argument) else []
         else:
             if users is None:
                 users = _users_of_files(Path("."))
             paths = users.get(_key(argument), [])
-            if not paths and not pre_commit:
-                _usage(f"{argument} is not a spec, and no spec below the current directory uses it")
         out.update((p, None) for p in paths)
     return list(out)
 
 
 def _users_of_files(root: Path) -> Dict[str, List[Path]]:
     """Weight file and default configuration path -> the specs below ``root`` that use them."""
-    import yaml
-
     users: Dict[str, List[Path]] = {}
     for spec in specs_below(root):
         users.setdefault(_key(spec.with_name(spec.stem + CONFIG_SUFFIX)), []).append(spec)
         try:
-            data = yaml.load(spec.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except (OSError, yaml.YAMLError):
-            continue  # a broken spec cannot name its weights; validating it will say what is wrong
-        weights = data.get("weights") if isinstance(data, dict) else None
-        weights = weights if isinstance(weights, str) else spec.stem + ".h5"
+            text = spec.read_text(encoding="utf-8", errors="replace")[: 1 << 20]
+        except OSError:
+            continue  # validating it will say what is wrong
+        # the top-level `weights:` key, read with a pattern rather than a YAML load, so that a hostile
+        # spec elsewhere in the repository (an alias bomb) cannot stall the hook; the spec loader
+        # checks it properly when the spec is validated
+        named = _WEIGHTS_KEY.search(text)
+        weights = named.group(1).strip("'\"") if named else spec.stem + ".h5"
         users.setdefault(_key(spec.parent / weights), []).append(spec)
     return users
 

@@ -10,7 +10,7 @@ samna is imported lazily, inside these functions only. The public surface:
 from __future__ import annotations
 
 import builtins
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from ..config import Config
 from ..errors import DeviceError, SpecError
@@ -19,7 +19,7 @@ from . import sdk
 from .board import Board, check_target, emit, open_board
 from .devices import Attached, attached, find, parse, resolve
 
-__all__ = ["Attached", "Board", "boards", "deploy", "find_board", "open"]
+__all__ = ["Attached", "Board", "boards", "deploy", "find_board", "free_board", "open"]
 
 
 def open(device: str, settle_s: Optional[float] = None, slow_clock_hz: Optional[int] = None) -> Board:  # noqa: A001
@@ -48,6 +48,17 @@ def find_board(config: Config) -> Optional[str]:
         sdk.log.info("listing boards failed: %s", exc)
         return None
     return board.device if board else None
+
+
+def free_board(config: Config) -> Tuple[Optional[str], str]:
+    """A free board for the network, or None and why (one short line for the simulator-fallback notice)."""
+    trouble = sdk.problem()
+    if trouble is not None:
+        if trouble.diagnostics[0].code == "samna-shim":
+            return None, ("samna is only PyPI's installer shim, so no board is used; install the SDK with: "
+                          f"{sdk.install_hint(sdk.shim_version())}")
+        return None, "samna is not installed, so no board is used"
+    return find_board(config), f"no free board for {config.header.target} attached"
 
 
 def deploy(config: Config, device: str, events=None, monitor=None, duration_s: Optional[float] = None,

@@ -316,7 +316,7 @@ class Board:
             first = reason(exc)
         if not sdk.has(self._handle, "reset_board_soft"):
             raise sdk.fail("device-timeout", f"applying the configuration timed out ({first}); {RESET_HINT}", self.device)
-        self.warnings.append(warning("device-timeout", f"applying the configuration timed out ({first}); soft-reset the "
+        self.warnings.append(warning("device-soft-reset", f"applying the configuration timed out ({first}); soft-reset the "
                                      "board (reset_board_soft) and tried once more", Location(self.device)))
         with self._guard("soft-resetting the board"):
             self._handle.reset_board_soft(True)

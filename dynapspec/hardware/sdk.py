@@ -78,6 +78,11 @@ def problem() -> Optional[DeviceError]:
     return None
 
 
+def installed() -> bool:
+    """Whether a usable samna SDK is there (not the shim), found without importing it."""
+    return problem() is None
+
+
 def load() -> Any:
     """Import samna, or raise ``samna-missing`` / ``samna-shim`` with the install command."""
     error = problem()

@@ -253,7 +253,9 @@ def _destination_problems(chip, where, dest, cfg, source) -> List[str]:
 
 
 def validate(chip: str, cfg) -> Tuple[bool, str]:
-    """samna's verdict and analysis: ``(ok, text)``."""
+    """samna's verdict and analysis: ``(ok, text)`` (samna's reference: ``validate_configuration``
+    returns a bool and a text). samna's rules are undocumented (U13): these are the chip's documented
+    limits (docs/chip.md §2-§3, from the datasheet's layer sizing and memory pages)."""
     problems: List[str] = []
     for n in active_cores(cfg):
         problems += _core_problems(chip, n, cfg.cnn_layers[n], cfg)

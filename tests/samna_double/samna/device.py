@@ -1,7 +1,8 @@
 """``samna.device`` of the double: attached boards, opening and closing them.
 
-One process may hold a board; reopening returns the same handle; a closed or unplugged board
-raises RuntimeError on every call, as samna does.
+One process may hold a board; reopening with the same DeviceInfo or "Name:index" returns the same
+handle, a name without index the next free board; after close_device the handle must not be used
+(samna 0.48.5 docs, Device Controller). A closed or unplugged board raises RuntimeError on every call.
 """
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""``samna.graph`` of the double: nodes pass events along edges only while their graph runs."""
+"""``samna.graph`` of the double: nodes pass events along edges only while their graph runs.
+
+samna 0.48.5 docs, Filters: ``EventFilterGraph.sequential`` chains nodes, ``start``/``stop`` run the
+graph; a ``BasicSourceNode_<chip>_event_input_event`` takes ``write(list)`` of the chip's input
+events, a ``BasicSinkNode_<chip>_event_output_event`` buffers until ``get_events()``.
+"""
 from __future__ import annotations
 
 from typing import List, Sequence
