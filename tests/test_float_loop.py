@@ -2,15 +2,10 @@
 
 The two must do the same float64 operations in the same order, so their spike counts, synaptic
 ops, output spikes (order included) and final states are compared bit for bit, on random small
-networks and on hand-made ones. What the C code refuses, and which loop runs, are tested here too.
-That the float model is the chip's rules in float (integer weights give the chip's spikes) is
-test_evaluate.py's business; it runs there on both loops.
+networks and on hand-made ones; and what the C code refuses. Which loop runs is test_compiled.py's
+business; that the float model is the chip's rules in float (integer weights give the chip's
+spikes) is test_evaluate.py's, on both loops.
 """
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -23,9 +18,7 @@ from dynapspec.evaluate.floatnet import FloatNetwork
 from dynapspec.events import dvs_events, spike_events
 from dynapspec.lower import lower
 from dynapspec.spec.model import XY, DvsInput, Edge
-from test_wheel import c_compiler
 
-ROOT = Path(__file__).resolve().parent.parent
 needs_compiled = pytest.mark.skipif(not floatnet.COMPILED, reason=f"no compiled float loop: {floatnet.FALLBACK_REASON}")
 LOOPS = {"python": floatnet.run_float, "compiled": floatnet.compiled_run}
 
@@ -212,31 +205,3 @@ def _read_only(v):
     frozen = np.zeros_like(v)
     frozen.flags.writeable = False
     return frozen
-
-
-# ---------------------------------------------------------------- which loop runs
-
-
-def test_install_built_the_compiled_float_loop_where_there_is_a_compiler():
-    """pip install -e . (the README's line) builds it; the Python loop is for machines without a compiler."""
-    if not c_compiler():
-        pytest.skip("no C compiler on this machine")
-    assert floatnet.COMPILED, floatnet.FALLBACK_REASON
-    assert floatnet.run_loop is floatnet.compiled_run
-
-
-def test_environment_variable_selects_the_python_float_loop():
-    probe = "from dynapspec.evaluate import floatnet as f; print(f.COMPILED, f.run_loop is f.run_float, f.FALLBACK_REASON)"
-    env = dict(os.environ, DYNAPSPEC_SIM_KERNEL="python")
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
-    assert out.startswith("False True DYNAPSPEC_SIM_KERNEL=python selects it")
-
-
-@needs_compiled
-def test_a_float_loop_older_than_its_source_is_not_used(tmp_path):
-    """An edited _floatloop.c that was not rebuilt would silently run old code; the source hash catches it."""
-    source = tmp_path / "_floatloop.c"
-    assert floatnet._compiled(ROOT / "dynapspec/evaluate/_floatloop.c")[0] is floatnet.compiled_run
-    source.write_bytes((ROOT / "dynapspec/evaluate/_floatloop.c").read_bytes() + b"\n/* edited */\n")
-    run, why = floatnet._compiled(source)
-    assert run is None and "older than dynapspec/evaluate/_floatloop.c" in why and "pip install -e ." in why
