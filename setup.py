@@ -1,9 +1,10 @@
-"""Builds the simulator's compiled event loop; everything else about the package is in pyproject.toml.
+"""Builds the compiled event loops; everything else about the package is in pyproject.toml.
 
-The extension is optional: where it cannot be compiled (no C compiler), the install still succeeds
-and the simulator runs the same loop in plain Python, bit for bit the same and much slower; the CLI
-says so when it happens (docs/simulator.md). It uses only the Python C API (numpy arrays arrive
-through the buffer protocol), so building needs no numpy headers.
+Two small C extensions: the chip simulator's loop (dynapspec/sim/_kernel.c) and the float model's
+(dynapspec/evaluate/_floatloop.c). Both are optional: where one cannot be compiled (no C
+compiler), the install still succeeds and its plain-Python twin runs the same loop, bit for bit
+the same and much slower; the CLI says so when it happens (docs/simulator.md). They use only the
+Python C API (numpy arrays arrive through the buffer protocol), so building needs no numpy headers.
 """
 import hashlib
 from pathlib import Path
@@ -11,10 +12,10 @@ from pathlib import Path
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-SOURCE = "dynapspec/sim/_kernel.c"
+LOOPS = {"dynapspec.sim._kernel": "KERNEL_SOURCE_SHA256", "dynapspec.evaluate._floatloop": "FLOATLOOP_SOURCE_SHA256"}
 
 
-class BuildKernel(build_ext):
+class BuildLoops(build_ext):
     """Optimise for speed on GCC/Clang (-O3 vectorises the neuron updates; some Pythons build with -O2)."""
 
     def build_extensions(self):
@@ -24,9 +25,12 @@ class BuildKernel(build_ext):
         super().build_extensions()
 
 
-# the loader compares this with the source beside it, so a checkout edited since its build is noticed
-digest = hashlib.sha256((Path(__file__).parent / SOURCE).read_bytes()).hexdigest()
-kernel = Extension(
-    "dynapspec.sim._kernel", [SOURCE], optional=True, define_macros=[("KERNEL_SOURCE_SHA256", f'"{digest}"')]
-)
-setup(ext_modules=[kernel], cmdclass={"build_ext": BuildKernel})
+def loop(name: str, macro: str) -> Extension:
+    """One optional extension, told the SHA-256 of its source: the loader compares it with the
+    source beside it, so a checkout edited since its build is noticed (dynapspec/compiled.py)."""
+    source = name.replace(".", "/") + ".c"
+    digest = hashlib.sha256((Path(__file__).parent / source).read_bytes()).hexdigest()
+    return Extension(name, [source], optional=True, define_macros=[(macro, f'"{digest}"')])
+
+
+setup(ext_modules=[loop(name, macro) for name, macro in LOOPS.items()], cmdclass={"build_ext": BuildLoops})

@@ -7,9 +7,11 @@ events per sample), chip simulator only (no float model), rule count. Each confi
 
 Prints samples/s per configuration, the scaling efficiency of N processes against 1 worker, the
 Dask cluster against plain processes, where one sample's time goes, and what it takes to evaluate
-10^5 samples in a minute. Figures only, no assertions.
+10^5 samples in a minute. Then what --float adds: the float model's CPU time per sample with its
+compiled loop (all samples) against the simulator's, and against its plain-Python twin (on the
+first --python-samples samples, the same samples for both). Figures only, no assertions.
 
-    python benchmarks/bench_evaluate.py [--samples 400] [--repeat 2] [--workers N]
+    python benchmarks/bench_evaluate.py [--samples 400] [--repeat 2] [--workers N] [--python-samples 5]
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dynapspec.evaluate import evaluate, write_dataset
+from dynapspec.evaluate import evaluate, floatnet, write_dataset
 from dynapspec.evaluate.datasets import SampleFile
 from dynapspec.evaluate.evaluation import _job
 from dynapspec.evaluate.job import _chip_trace, _engines
@@ -89,11 +91,36 @@ def breakdown(path: Path, repeat: int = 3):
     return best
 
 
+def float_model_cost(path: Path, python_samples: int, repeat: int = 3):
+    """CPU seconds per sample of the float model as --float runs it (FloatNetwork.run): with the
+    compiled loop on every sample (best of ``repeat``), then the compiled and the plain-Python
+    loop on the first ``python_samples``."""
+    model = _engines(_job(NETWORK, "count", None, True))[1]
+    data = SampleFile(path)
+    samples = data.read(0, len(data))
+
+    def per_sample(loop, some) -> float:
+        floatnet.run_loop = loop  # what FloatNetwork.run calls
+        start = time.process_time()
+        for sample in some:
+            model.run(sample.events)
+        return (time.process_time() - start) / len(some)
+
+    chosen = floatnet.run_loop
+    try:
+        every = min(per_sample(floatnet.compiled_run, samples) for _ in range(repeat))
+        first = samples[:python_samples]
+        return every, min(per_sample(floatnet.compiled_run, first) for _ in range(repeat)), per_sample(floatnet.run_float, first)
+    finally:
+        floatnet.run_loop = chosen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--workers", type=int, default=local_cores())
+    parser.add_argument("--python-samples", type=int, default=5, help="samples for the float model's plain-Python loop")
     args = parser.parse_args()
     from distributed import Client, LocalCluster
 
@@ -106,11 +133,11 @@ def main() -> None:
     events = np.mean(np.diff(data.offsets.astype(np.int64)))
     print(f"network {NETWORK.relative_to(ROOT)}; the first {len(data)} samples of {DATASET.relative_to(ROOT)}, "
           f"{events:.0f} input events per sample on average; {n} local cores")
-    evaluate(NETWORK, samples, workers=1)  # numba's compile cache warm before anything is timed
+    evaluate(NETWORK, samples, workers=1)  # imports done and the dataset in the page cache before anything is timed
     names = ["1 worker", f"{n} processes", f"Dask {n} workers", f"Dask {n}, workers read"]
     rates, cpus = {k: [] for k in names}, {k: [] for k in names}
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
-        evaluate(NETWORK, samples, client=client)  # workers import dynapspec and load numba's cache once
+        evaluate(NETWORK, samples, client=client)  # workers start and import dynapspec once, before anything is timed
         runs = {
             names[0]: lambda: evaluate(NETWORK, samples, workers=1),
             names[1]: lambda: evaluate(NETWORK, samples, workers=n),
@@ -150,6 +177,13 @@ def main() -> None:
     print(f"in {TARGET_SECONDS:.0f} s: {needed:.0f} samples/s = {needed / per_core:.0f} dedicated cores at {per_core:.1f} samples/s "
           f"per core (Dask, workers read) = {needed / per_core / n:.0f} machines of {n} cores; a client that reads the "
           f"dataset itself feeds at most {1 / reading:.0f} samples/s")
+    if not floatnet.COMPILED:
+        print(f"float model: no compiled loop ({floatnet.FALLBACK_REASON})")
+        return
+    every, first, python = float_model_cost(samples, args.python_samples)
+    print(f"--float, CPU per sample on 1 worker: float model {1e3 * every:.2f} ms (compiled loop; "
+          f"{every / simulating:.2f}x the simulator's {1e3 * simulating:.2f} ms); on the first {args.python_samples} samples "
+          f"the plain-Python loop takes {python:.2f} s per sample, {python / first:.0f}x the compiled loop's {1e3 * first:.2f} ms")
 
 
 if __name__ == "__main__":

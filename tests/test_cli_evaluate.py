@@ -137,3 +137,23 @@ def test_scheduler_option_runs_on_a_dask_cluster_with_the_same_result(tmp_path, 
     assert f"Dask cluster {cluster.scheduler_address}" in stdout
     first, second = json.loads(local.read_text()), json.loads(remote.read_text())
     assert first.pop("run") != second.pop("run") and first == second
+
+
+@pytest.mark.parametrize("missing,note", [("dynapspec.evaluate._floatloop", "the float model runs its plain-Python loop"),
+                                          ("dynapspec.sim._kernel", "the simulator runs its plain-Python kernel")])
+def test_says_once_which_loop_runs_as_plain_python_and_what_to_do(tmp_path, network, missing, note):
+    """No compiler at install time = no compiled loops: evaluate still runs, and says why it is slow."""
+    data = tmp_path / "data.h5"
+    write_dataset(data, [(events_on(0, 3), 0), (events_on(1, 3), 1)])
+    script = (
+        f"import sys; sys.modules[{missing!r}] = None\n"  # what an install without a compiler looks like
+        "from dynapspec.cli.main import run; sys.argv[0] = 'dynapspec'; run()"
+    )
+    for extra, float_runs in ((["--float"], True), ([], False)):
+        args = ["evaluate", str(network), str(data), "--workers", "1", *extra]
+        ran = subprocess.run([sys.executable, "-c", script, *args], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert ran.returncode == 0 and "100.00% (2/2)" in ran.stdout, ran.stderr
+        notes = [line for line in ran.stderr.splitlines() if "plain-Python" in line]
+        expected = 0 if missing.endswith("_floatloop") and not float_runs else 1
+        assert len(notes) == expected and all(n.startswith(f"note: {note}") for n in notes), ran.stderr
+        assert all("not built" in n and "install gcc or clang and reinstall dynapspec" in n for n in notes)

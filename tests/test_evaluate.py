@@ -42,6 +42,17 @@ def integer_spec(seed=0, reset="subtract", low=None):
 # ---------------------------------------------------------------- the float model
 
 
+@pytest.fixture(params=["compiled", "python"])
+def float_loop(request, monkeypatch):
+    """The float model's tests run on its compiled loop and on its plain-Python twin (test_float_loop.py compares them)."""
+    from dynapspec.evaluate import floatnet
+
+    if request.param == "compiled" and not floatnet.COMPILED:
+        pytest.skip(f"no compiled float loop: {floatnet.FALLBACK_REASON}")
+    monkeypatch.setattr(floatnet, "run_loop", floatnet.compiled_run if request.param == "compiled" else floatnet.run_float)
+
+
+@pytest.mark.usefixtures("float_loop")
 @pytest.mark.parametrize("reset,low", [("subtract", None), ("zero", -3)])
 def test_float_model_reproduces_the_chip_exactly_on_integer_weights(reset, low):
     # a wrong receptive field, order, reset, floor, pooling, shift or routing changes some spike
@@ -67,6 +78,7 @@ def test_float_model_reproduces_the_chip_exactly_on_integer_weights(reset, low):
     assert total > 20  # the comparison saw real output
 
 
+@pytest.mark.usefixtures("float_loop")
 def test_float_model_keeps_what_quantization_rounds():
     # scale 127 (largest weight 1.0): 0.2499 becomes round(31.74) = 32 of threshold 127, so four
     # events reach 128 and fire on the chip, while in float 4 x 0.2499 = 0.9996 stays below 1
@@ -82,6 +94,7 @@ def test_float_model_keeps_what_quantization_rounds():
     assert list(chip.layers["a"]["c"]) == [1, 1, 1, 0, 1]  # 32 x 4 = 128 >= 127: the rounded weight fires
 
 
+@pytest.mark.usefixtures("float_loop")
 def test_float_model_dvs_input_matches_the_chip():
     from dynapspec.compiler import compile_spec
     from dynapspec.sim import Simulator

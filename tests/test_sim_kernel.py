@@ -1,10 +1,9 @@
-"""The compiled event loop and its plain-Python twin: which one runs, and what the C code refuses.
+"""The compiled event loop and its plain-Python twin: the CLI's note, and what the C code refuses.
 
 That both compute the same is the business of test_sim_property.py (each example on both kernels
-against tests/simnet.py) and of the rule tests, which run on both.
+against tests/simnet.py) and of the rule tests, which run on both; which one runs, of
+test_compiled.py.
 """
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,35 +14,9 @@ import pytest
 import simnet
 from dynapspec.events import CHIP_SPIKE_DTYPE, EventFile, read_event_file, spike_events, write_event_file
 from dynapspec.sim import Simulator, kernel
-from test_wheel import c_compiler
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_compiled = pytest.mark.skipif(not kernel.COMPILED, reason=f"no compiled kernel: {kernel.FALLBACK_REASON}")
-
-
-def test_install_built_the_compiled_kernel_where_there_is_a_compiler():
-    """pip install -e . (the README's line) builds it; the fallback is for machines without a compiler."""
-    if not c_compiler():
-        pytest.skip("no C compiler on this machine")
-    assert kernel.COMPILED, kernel.FALLBACK_REASON
-    assert kernel.run_events is kernel.compiled_run
-
-
-def test_environment_variable_selects_the_python_kernel():
-    probe = "from dynapspec.sim import kernel; print(kernel.COMPILED, kernel.run_events is kernel.run, kernel.FALLBACK_REASON)"
-    env = dict(os.environ, DYNAPSPEC_SIM_KERNEL="python")
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
-    assert out.startswith("False True DYNAPSPEC_SIM_KERNEL=python selects it")
-
-
-@needs_compiled
-def test_a_build_older_than_its_source_is_not_used(tmp_path):
-    """An edited _kernel.c that was not rebuilt would silently run old code; the source hash catches it."""
-    source = tmp_path / "_kernel.c"
-    assert kernel._compiled(ROOT / "dynapspec/sim/_kernel.c")[0] is kernel.compiled_run
-    source.write_bytes((ROOT / "dynapspec/sim/_kernel.c").read_bytes() + b"\n/* edited */\n")
-    run, why = kernel._compiled(source)
-    assert run is None and "older than dynapspec/sim/_kernel.c" in why and "pip install -e ." in why
 
 
 def test_cli_says_once_that_it_runs_the_slow_kernel_and_what_to_do(tmp_path):

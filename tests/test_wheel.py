@@ -86,9 +86,12 @@ def test_installed_wheel_simulates_with_the_compiled_kernel(wheel_env):
     tmp, env, wheel = wheel_env
     if not c_compiler():
         pytest.skip("no C compiler here: the wheel holds no compiled kernel")
-    assert any(n.startswith("dynapspec/sim/_kernel") for n in zipfile.ZipFile(wheel).namelist())
-    probe = _run(env / "bin" / "python", "-c", "from dynapspec import sim; print(sim.COMPILED, sim.FALLBACK_REASON)", cwd=tmp)
-    assert probe.stdout.strip() == "True", probe.stdout + probe.stderr
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.startswith("dynapspec/sim/_kernel") for n in names)
+    assert any(n.startswith("dynapspec/evaluate/_floatloop") for n in names)  # the float model's loop too
+    probe = _run(env / "bin" / "python", "-c", "from dynapspec import sim; from dynapspec.evaluate import floatnet as f; "
+                 "print(sim.COMPILED, f.COMPILED, sim.FALLBACK_REASON, f.FALLBACK_REASON)", cwd=tmp)  # fmt: skip
+    assert probe.stdout.strip() == "True True", probe.stdout + probe.stderr
     shutil.copytree(ROOT / "examples" / "lenet", tmp / "lenet", dirs_exist_ok=True)
     ran = _run(env / "bin" / "dynapspec", "deploy", "lenet/net.yaml", "--device", "sim", "--input", "lenet/input.h5", cwd=tmp)
     assert ran.returncode == 0 and "plain-Python" not in ran.stderr, ran.stdout + ran.stderr

@@ -59,6 +59,7 @@ def evaluate(
         _usage(f"--workers {workers}: give at least 1")
     if chunk < 1:
         _usage(f"--chunk {chunk}: give at least 1")
+    _slow_loop_notes(float_model or per_layer)
     bar = ProgressLine() if (is_tty() if progress is None else progress) else None
     result = run_evaluation(
         network, dataset, rule=rule, output=output_layer, float_model=float_model, per_layer=per_layer, workers=workers,
@@ -78,6 +79,18 @@ def evaluate(
         from ..errors import EXIT_INVALID
 
         raise typer.Exit(EXIT_INVALID)
+
+
+def _slow_loop_notes(float_model: bool) -> None:
+    """Say once why the run will be slow, when a compiled loop is missing (the simulator's, the float model's)."""
+    from .run import _kernel_note
+
+    _kernel_note()
+    if float_model:
+        from ..evaluate.floatnet import COMPILED, FALLBACK_REASON
+
+        if not COMPILED:
+            typer.echo(f"note: the float model runs its plain-Python loop, hundreds of times slower: {FALLBACK_REASON}", err=True)
 
 
 def _usage(message: str) -> None:

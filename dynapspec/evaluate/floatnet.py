@@ -13,28 +13,27 @@ computes activations, not spike counts) and not a time-stepped simulator: like t
 time steps and no leak. With integer weights (``quantize: false``) and V that stays in 16 bits it
 produces the chip's spikes exactly (tested).
 
-It builds only on the lowered network, never on the chip simulator's internals. The event loop is
-compiled by numba when it is installed (the ``sim-fast`` extra) and runs as plain Python otherwise.
+It builds only on the lowered network, never on the chip simulator's internals. Its event loop
+exists twice, bit for bit the same (the tests compare them): ``_floatloop.run``, compiled from
+``_floatloop.c`` when dynapspec is installed (setup.py; optional), and :func:`run_float` below in
+plain Python, the readable statement of what the C code does and the fallback where it was not
+built (``DYNAPSPEC_SIM_KERNEL=python`` selects it; :data:`COMPILED` and :data:`FALLBACK_REASON`
+say which runs).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from .. import compiled
 from ..events import as_events, check_range
 from ..network import DvsEntry, Network
 from .trace import Trace
 
-try:  # numba is optional: the `sim-fast` extra
-    from numba import njit
-except ImportError:  # pragma: no cover - exercised by installs without numba
-
-    def njit(*args, **kwargs):
-        return lambda func: func
-
-
-# columns of the per-layer geometry table
-F, OH, OW, K, SY, SX, PY, PX, C, H, W, TO_ZERO, W_OFF, V_OFF = range(14)
-GEOMETRY_COLUMNS = 14
+# columns of the per-layer geometry table (the C loop checks its own against these names)
+COLUMNS = ("f", "oh", "ow", "k", "sy", "sx", "py", "px", "c", "h", "w", "to_zero", "w_off", "v_off")
+F, OH, OW, K, SY, SX, PY, PX, C, H, W, TO_ZERO, W_OFF, V_OFF = range(len(COLUMNS))
 
 
 class FloatNetwork:
@@ -47,10 +46,10 @@ class FloatNetwork:
         self.input_shape = (2, self.input.settings.size.y, self.input.settings.size.x) if isinstance(self.input, DvsEntry) else self.input.shape
         self.targets = np.array([names.index(t) for t in network.input.targets], dtype=np.int64)
         self.output = names.index(output)
-        self.geometry = np.zeros((len(layers), GEOMETRY_COLUMNS), dtype=np.int64)
+        self.geometry = np.zeros((len(layers), len(COLUMNS)), dtype=np.int64)
         self.thresholds = np.zeros((len(layers), 2))  # high, low (-inf: no floor)
         self.routes = np.full((len(layers), 2, 3), -1, dtype=np.int64)  # (target, pooling, shift) per slot
-        weights, w_off, v_off, stack = [], 0, 0, len(layers)
+        weights, w_off, v_off = [], 0, 0
         for n, layer in enumerate(layers):
             f, oh, ow = layer.output_shape
             c, h, w = layer.input_shape
@@ -64,20 +63,18 @@ class FloatNetwork:
             self.thresholds[n] = (float(layer.threshold_high), low)
             for slot, route in enumerate(layer.routes):
                 self.routes[n, slot] = (names.index(route.target), route.pooling, route.feature_shift)
-            window = (-(-layer.kernel // layer.stride.y)) * (-(-layer.kernel // layer.stride.x))
-            stack += window * f * len(layer.routes)  # deliveries one event of this layer can push
         self.weights = np.concatenate(weights)
         self.v = np.zeros(v_off)
-        self.stack = np.zeros((stack + len(self.targets), 4), dtype=np.int64)
 
     def run(self, events, source: str = "<events>") -> Trace:
         c, x, y, t = self._entering(events, source)
         self.v[:] = 0.0
-        out, n_out, spikes, synops = run_float(
-            c, x, y, self.targets, self.output, self.geometry, self.thresholds, self.routes, self.weights, self.v, self.stack
+        out = bytearray()
+        spikes, synops = run_loop(
+            c, x, y, self.targets, self.output, self.geometry, self.thresholds, self.routes, self.weights, self.v, out
         )
-        out = out[:n_out]
-        return Trace(np.asarray(t)[out[:, 0]].astype(np.uint64), out[:, 1].copy(), int(spikes), int(synops))
+        rows = np.frombuffer(out, dtype=np.int64).reshape(-1, 2)  # (input event, feature) per output spike
+        return Trace(np.asarray(t)[rows[:, 0]].astype(np.uint64), rows[:, 1].copy(), spikes, synops)
 
     def _entering(self, events, source: str):
         """(c, x, y, t) of the events entering the first layers; DVS events pass the DVS stage first."""
@@ -114,66 +111,60 @@ def output_window(position, kernel: int, stride: int, size: int):
     return low, high
 
 
-@njit(cache=True)
-def run_float(in_c, in_x, in_y, targets, output, geometry, thresholds, routes, weights, v, stack):
-    """All events, depth-first; returns (rows, n, spikes, synops): rows[:n] = (input index, output feature).
+def run_float(in_c, in_x, in_y, targets, output, geometry, thresholds, routes, weights, v, out: bytearray):
+    """Play input events (in_c, in_x, in_y) into the layers ``targets``; returns (spikes, synops) of
+    every layer, and appends the spikes of layer ``output`` to ``out`` as int64 pairs (input event
+    index, feature). ``v`` (float64 states) is updated in place.
 
-    The stack holds deliveries (layer, c, x, y). A layer applies all updates of one event, then
+    Deliveries (layer, c, x, y) wait on a stack. A layer applies all updates of one delivery, then
     pushes its spikes' deliveries in reverse, so they are taken in the chip's order: spike by spike
-    (oy, ox, f ascending), slot 0 with all its consequences before slot 1.
+    (oy, ox, f ascending), slot 0 with all its consequences before slot 1 (U23). Routes go only to
+    later layers (the network is in topological order), so every event's propagation ends.
     """
-    out = np.empty((256, 2), dtype=np.int64)
-    n_out, spikes, synops = 0, 0, 0
-    for e in range(in_c.shape[0]):
-        top = 0
-        for i in range(targets.shape[0] - 1, -1, -1):
-            stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = targets[i], in_c[e], in_x[e], in_y[e]
-            top += 1
-        while top > 0:
-            top -= 1
-            n, c, x, y = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
-            g = geometry[n]
-            k, n_f, ow = g[K], g[F], g[OW]
-            oy_lo = max(0, -(-(y + g[PY] - k + 1) // g[SY]))
-            oy_hi = min(g[OH] - 1, (y + g[PY]) // g[SY])
-            ox_lo = max(0, -(-(x + g[PX] - k + 1) // g[SX]))
-            ox_hi = min(ow - 1, (x + g[PX]) // g[SX])
-            high, low = thresholds[n, 0], thresholds[n, 1]
-            first = top
+    layers, limits, slots = geometry.tolist(), thresholds.tolist(), routes.tolist()
+    w, state = weights.tolist(), v.tolist()  # Python floats are float64: the same arithmetic
+    rows, spikes, synops = [], 0, 0
+    for e, (c0, x0, y0) in enumerate(zip(in_c.tolist(), in_x.tolist(), in_y.tolist())):
+        stack = [(n, c0, x0, y0) for n in reversed(targets.tolist())]
+        while stack:
+            n, c, x, y = stack.pop()
+            g, (high, low) = layers[n], limits[n]
+            k, nf, ow, iy, ix = g[K], g[F], g[OW], y + g[PY], x + g[PX]  # (iy, ix): the padded input position
+            # the output positions whose kernel covers it: 0 <= iy - oy*sy < k, 0 <= ix - ox*sx < k
+            oy_lo, oy_hi = max(0, -(-(iy - k + 1) // g[SY])), min(g[OH] - 1, iy // g[SY])
+            ox_lo, ox_hi = max(0, -(-(ix - k + 1) // g[SX])), min(ow - 1, ix // g[SX])
+            pushed = []
             for oy in range(oy_lo, oy_hi + 1):
-                i = y + g[PY] - oy * g[SY]
+                i = iy - oy * g[SY]
                 for ox in range(ox_lo, ox_hi + 1):
-                    j = x + g[PX] - ox * g[SX]
-                    wb = g[W_OFF] + ((c * k + i) * k + j) * n_f
-                    vb = g[V_OFF] + (oy * ow + ox) * n_f
-                    for f in range(n_f):
-                        value = v[vb + f] + weights[wb + f]
+                    j = ix - ox * g[SX]
+                    wb = g[W_OFF] + ((c * k + i) * k + j) * nf
+                    vb = g[V_OFF] + (oy * ow + ox) * nf
+                    for f in range(nf):
+                        value = state[vb + f] + w[wb + f]
                         if value >= high:
                             value = 0.0 if g[TO_ZERO] else value - high
                             spikes += 1
                             if n == output:
-                                if n_out == out.shape[0]:
-                                    bigger = np.empty((2 * n_out, 2), dtype=np.int64)
-                                    bigger[:n_out] = out
-                                    out = bigger
-                                out[n_out, 0], out[n_out, 1] = e, f
-                                n_out += 1
-                            for slot in range(2):  # collected in order, reversed below
-                                m = routes[n, slot, 0]
-                                if m < 0:
-                                    continue
-                                p = routes[n, slot, 1]
-                                cc, xx, yy = f + routes[n, slot, 2], ox // p, oy // p
-                                if cc < geometry[m, C] and xx < geometry[m, W] and yy < geometry[m, H]:  # else dropped (U04)
-                                    stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = m, cc, xx, yy
-                                    top += 1
-                        v[vb + f] = max(value, low)
-                    synops += n_f
-            # reverse this event's deliveries so the first spike's slot 0 is taken first
-            a, b = first, top - 1
-            while a < b:
-                for col in range(4):
-                    stack[a, col], stack[b, col] = stack[b, col], stack[a, col]
-                a += 1
-                b -= 1
-    return out, n_out, spikes, synops
+                                rows.append((e, f))
+                            for m, pool, shift in slots[n]:
+                                cc, xx, yy = f + shift, ox // pool, oy // pool
+                                if m >= 0 and cc < layers[m][C] and xx < layers[m][W] and yy < layers[m][H]:  # else dropped (U04)
+                                    pushed.append((m, cc, xx, yy))
+                        state[vb + f] = max(value, low)
+                    synops += nf
+            stack.extend(reversed(pushed))  # the first spike's slot 0 is taken next
+    v[:] = state
+    out += np.array(rows, dtype=np.int64).tobytes()
+    return spikes, synops
+
+
+def _compiled(source: Path = Path(__file__).with_name("_floatloop.c")):
+    """The compiled ``run_float`` and "", or None and why it cannot be used (dynapspec/compiled.py)."""
+    module, why = compiled.load("dynapspec.evaluate._floatloop", source, lambda m: m.COLUMNS == COLUMNS)
+    return (module.run if module else None), why
+
+
+compiled_run, FALLBACK_REASON = _compiled()
+COMPILED = compiled_run is not None
+run_loop = compiled_run if COMPILED else run_float  # what FloatNetwork.run calls

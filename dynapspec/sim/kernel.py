@@ -25,12 +25,11 @@ contiguous run in both.
 """
 from __future__ import annotations
 
-import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
 
+from .. import compiled
 from ..events import CHIP_SPIKE_DTYPE
 from .layout import (
     COLUMNS, C_IN, F, H_IN, K, KEEP, KILLABLE, OH, OW, PX, PY, SLOTS, STATE, SX, SY, TH_HIGH, TH_LOW,
@@ -113,23 +112,9 @@ def _update(v, s: slice, w, alive, p) -> np.ndarray:
 def _compiled(source: Path = Path(__file__).with_name("_kernel.c")):
     """The compiled ``run`` and "", or None and why it cannot be used. ``source``: the C file it
     must have been built from, where the package has it (a source checkout; wheels do not ship it)."""
-    if os.environ.get("DYNAPSPEC_SIM_KERNEL") == "python":
-        return None, "DYNAPSPEC_SIM_KERNEL=python selects it; unset it for the compiled kernel"
-    try:
-        from . import _kernel
-    except ImportError:
-        return None, (
-            "the compiled kernel was not built when dynapspec was installed (no C compiler?); "
-            "install gcc or clang and reinstall dynapspec (pip install -e . in a clone) for the fast one"
-        )
     layout = (CHIP_SPIKE_DTYPE.itemsize,) + tuple(CHIP_SPIKE_DTYPE.fields[name][1] for name in CHIP_SPIKE_DTYPE.names)
-    if (
-        _kernel.COLUMNS != COLUMNS
-        or _kernel.RECORD != layout
-        or source.exists() and hashlib.sha256(source.read_bytes()).hexdigest() != _kernel.SOURCE_SHA256
-    ):
-        return None, "the compiled kernel is older than dynapspec/sim/_kernel.c; rebuild it with pip install -e ."
-    return _kernel.run, ""
+    module, why = compiled.load("dynapspec.sim._kernel", source, lambda m: m.COLUMNS == COLUMNS and m.RECORD == layout)
+    return (module.run if module else None), why
 
 
 compiled_run, FALLBACK_REASON = _compiled()
