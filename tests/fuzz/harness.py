@@ -25,7 +25,9 @@ from hypothesis import HealthCheck, Phase, settings
 from dynapspec.errors import CODES, DynapspecError
 
 EXAMPLE_TIMEOUT_S = int(os.environ.get("DYNAPSPEC_FUZZ_TIMEOUT", "20"))
-MEMORY_GROWTH = 1 << 30  # bytes of peak resident memory one example may add
+READ_BUDGET = 256 << 20  # DYNAPSPEC_MAX_READ_BYTES during an example: generated files need far less
+MEMORY_GROWTH = 2 * READ_BUDGET + (256 << 20)  # peak resident memory one example may add: what it read, once
+# converted, plus what one HDF5 call may use beyond the budget (h5guard.CALL_SLACK_BYTES)
 
 settings.register_profile(
     "dynapspec-ci", max_examples=int(os.environ.get("DYNAPSPEC_FUZZ_EXAMPLES", "25")), derandomize=True, deadline=None,
@@ -78,12 +80,18 @@ def bounded(seconds: int = EXAMPLE_TIMEOUT_S):
 
     before = _start_peak()
     previous = signal.signal(signal.SIGALRM, expired)
+    budget = os.environ.get("DYNAPSPEC_MAX_READ_BYTES")
+    os.environ["DYNAPSPEC_MAX_READ_BYTES"] = str(READ_BUDGET)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if budget is None:
+            del os.environ["DYNAPSPEC_MAX_READ_BYTES"]
+        else:
+            os.environ["DYNAPSPEC_MAX_READ_BYTES"] = budget
     grown = _peak_rss() - before
     assert grown <= MEMORY_GROWTH, f"peak memory grew by {grown >> 20} MiB in one example"
     _count()
