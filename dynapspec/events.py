@@ -21,7 +21,7 @@ from typing import Dict, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from .errors import Location, SpecError, reason
+from .errors import Location, SpecError
 
 TIME_UNIT = "us"
 FILE_FORMAT = "dynapspec-events"
@@ -532,6 +532,8 @@ class _EventReader:
                 self.fail("expected a group of 1-D datasets or one compound dataset", path)
             if len(shape) != 1:
                 self.fail(f"must be 1-D, got shape {shape}", path)
+            for name in set(dtype.names) & set(fields):
+                self.numeric(name, dtype[name], path)
             data = r.read(node, path, cap, "events")
             return {name: data[name] for name in dtype.names if name in fields}
         if not isinstance(node, h5py.Group):
@@ -541,10 +543,17 @@ class _EventReader:
             if name not in fields:
                 continue  # other datasets are ignored, and not read
             where = f"{path}/{name}"
-            if not isinstance(item, h5py.Dataset) or len(r.declared(item, where)[0]) != 1:
+            shape, dtype = r.declared(item, where) if isinstance(item, h5py.Dataset) else ((), None)
+            if len(shape) != 1:
                 self.fail(f"{name!r} must be a 1-D dataset", path)
+            self.numeric(name, dtype, path)
             found[name] = r.read(item, where, cap, "events")
         return found
+
+    def numeric(self, name: str, dtype, path: str) -> None:
+        """Event fields are numbers: anything else (text, compound...) is refused before it is read."""
+        if dtype.kind not in "biuf" or dtype.shape:
+            self.fail(f"field {name!r} is {dtype}, not integers", path)
 
     def state(self, path: str) -> np.ndarray:
         import h5py
@@ -552,6 +561,6 @@ class _EventReader:
         from . import limits
 
         node = self.reader.lookup(path)
-        if not isinstance(node, h5py.Dataset):
-            self.fail("must be a dataset of neuron states", path)
+        if not isinstance(node, h5py.Dataset) or self.reader.declared(node, path)[1].kind not in "biuf":
+            self.fail("must be a numeric dataset of neuron states", path)
         return self.reader.read(node, path, limits.get("state_values"), "state_values")

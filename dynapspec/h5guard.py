@@ -41,8 +41,38 @@ from .fileio import printable
 # Exceptions h5py raises for malformed files, unsupported types and failed filters.
 H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, OverflowError, IndexError, SystemError, NotImplementedError)
 SOFT_LINK_HOPS = 16  # soft links followed to resolve one path (HDF5's own limit is 16 too)
+CALL_SLACK_BYTES = 256 << 20  # address space one HDF5 call may use beyond the read budget (caches, buffers)
 
 FORMAT, UNSAFE, TOO_LARGE = "format", "unsafe", "too-large"
+
+
+@contextlib.contextmanager
+def memory_cap(nbytes: int) -> Iterator[None]:
+    """Let the process's address space grow by at most ``nbytes`` inside the block (Linux).
+
+    Sizes dynapspec can check are checked from declarations before reading; this bounds what it
+    cannot see: the HDF5 library's own allocations, driven by metadata that a damaged file may
+    have wrong. An allocation past the cap fails (inside HDF5: an error; in Python: MemoryError)
+    instead of taking the machine's memory. Where the limit cannot be set, the block runs as is.
+    """
+    try:
+        import resource
+
+        with open("/proc/self/statm", "rb") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError, IndexError):
+        yield
+        return
+    cap = used + nbytes if hard == resource.RLIM_INFINITY else min(used + nbytes, hard)
+    if soft != resource.RLIM_INFINITY and soft <= cap:
+        yield  # already bounded at least as tightly
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 class Refused(Exception):
@@ -90,8 +120,9 @@ class Reader:
         self.max_objects = objects or limits.get("hdf5_objects")
         self._hops = 0
         try:
-            self.h5 = h5py.File(os.fspath(path), "r")
-        except H5_ERRORS as exc:
+            with memory_cap(self.budget + CALL_SLACK_BYTES):
+                self.h5 = h5py.File(os.fspath(path), "r")
+        except (MemoryError, *H5_ERRORS) as exc:
             raise Refused(FORMAT, f"cannot be opened as HDF5 ({reason(exc)})", "/", self.name) from None
 
     def __enter__(self) -> "Reader":
@@ -106,11 +137,21 @@ class Reader:
 
     # -- calls into h5py
     def call(self, what: str, path: str, function, *args):
-        """``function(*args)``, with h5py's errors as a FORMAT refusal that names ``path``."""
+        """``function(*args)``, with h5py's errors as a FORMAT refusal that names ``path``.
+
+        While it runs, the process may not grow by more than the file's read budget (see
+        :func:`memory_cap`): damaged metadata (a variable-length string's length) can make HDF5
+        allocate gigabytes that no declared shape announced; that allocation then fails inside
+        HDF5 and is reported like any other damage.
+        """
         try:
-            return function(*args)
+            with memory_cap(self.budget + CALL_SLACK_BYTES):
+                return function(*args)
         except Refused:
             raise
+        except MemoryError:
+            raise Refused(TOO_LARGE, f"cannot be read: {what} needs more memory than the data it declares (more than "
+                          f"{_size_text(self.budget)}); the file is damaged", path, self.name) from None
         except H5_ERRORS as exc:
             raise Refused(FORMAT, f"cannot be read: {what} failed ({reason(exc)}); the file is damaged or not HDF5 "
                           "that dynapspec reads", path, self.name) from None
@@ -150,7 +191,8 @@ class Reader:
             if self._hops > SOFT_LINK_HOPS:
                 raise Refused(FORMAT, f"is reached through soft links that form a cycle or a chain of more than "
                               f"{SOFT_LINK_HOPS} links", walked, self.name)
-            target = link.path if link.path.startswith("/") else posixpath.join(group.name or "/", link.path)
+            here = "/" if link.path.startswith("/") else self.call("naming the group", walked, lambda: group.name) or "/"
+            target = posixpath.join(here, link.path)
             return self._resolve(posixpath.normpath(target))
         if isinstance(link, h5py.ExternalLink):
             raise Refused(UNSAFE, f"is an external link to {printable(link.filename)}:{printable(link.path)}; dynapspec "
@@ -180,7 +222,7 @@ class Reader:
         root = self.lookup(path)
         if not isinstance(root, h5py.Group):
             return
-        seen = {root.id}
+        seen = {self.identity(root, path)}
         queue = deque([(path.rstrip("/"), root, 0)])
         visited = 0
         while queue:
@@ -194,9 +236,13 @@ class Reader:
                 if obj is None:
                     continue
                 yield where, obj
-                if isinstance(obj, h5py.Group) and obj.id not in seen and level + 1 < depth:
-                    seen.add(obj.id)
+                if isinstance(obj, h5py.Group) and self.identity(obj, where) not in seen and level + 1 < depth:
+                    seen.add(self.identity(obj, where))
                     queue.append((where, obj, level + 1))
+
+    def identity(self, obj, path: str) -> int:
+        """A number that is the same for every link to one object (to see cycles and repeats)."""
+        return self.call("identifying the object", path, hash, obj.id)
 
     # -- datasets
     def declared(self, dataset, path: str) -> Tuple[Tuple[int, ...], np.dtype]:

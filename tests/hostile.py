@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
@@ -482,7 +483,18 @@ def _nir_cases() -> List[Case]:
         sub.create_dataset("type", data="LIF", dtype=h5py.string_dtype())
         chunked_zeros(sub, "tau", (1 << 14, 1 << 14))
 
+    def string_length(directory):
+        """/version's stored string length says 3 GiB: HDF5 would allocate that much before failing."""
+        argv = nir(directory, small_net(), SMALL_EDGES)
+        raw = bytearray((directory / "model.nir").read_bytes())
+        heap = raw.index(b"GCOL")
+        at = raw.index(struct.pack("<IQI", len("1.0.8"), heap, 1))
+        struct.pack_into("<I", raw, at, 3 << 30)
+        (directory / "model.nir").write_bytes(bytes(raw))
+        return argv
+
     return [
+        Case("nir_damaged_string_length_of_3_gib", string_length, "nir-format", 1, "memory allocation failed", out),
         Case("nir_external_storage_copies_a_local_file", external_storage, "hdf5-unsafe", 1, "keeps its data in external raw files", out),
         Case("nir_external_link", external_link, "hdf5-unsafe", 1, "is an external link to other.h5:/w", out),
         Case("nir_virtual_dataset", lambda d: nir(d, with_node("conv", virtual), SMALL_EDGES), "hdf5-unsafe", 1, "is a virtual dataset",

@@ -268,6 +268,37 @@ def test_stale_temporary_files_of_a_killed_writer_are_removed(tmp_path):
     assert {fresh.name, alive.name, other.name, "out.json"} <= set(left)  # too new, writer alive, another file
 
 
+def _peak_growth(call) -> int:
+    """How far the resident memory peaks above its level before ``call()`` (Linux: the peak is reset)."""
+    def field(name):
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) * 1024 for line in status if line.startswith(name + ":"))
+
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    before = field("VmRSS")
+    call()
+    return field("VmHWM") - before
+
+
+def test_a_damaged_string_length_does_not_make_hdf5_allocate_it(tmp_path):
+    """HDF5 allocates a variable-length string's stored length before it finds the file damaged; the
+    guard caps what it may allocate (h5guard.memory_cap), so 3 GiB are refused, not allocated."""
+    from dynapspec.errors import SpecError
+    from dynapspec.nirio import read
+
+    if not os.path.exists("/proc/self/clear_refs"):
+        pytest.skip("measuring a peak needs Linux")
+    (case,) = [c for c in hostile.CASES if c.name == "nir_damaged_string_length_of_3_gib"]
+    case.build(tmp_path)
+
+    def attempt():
+        with pytest.raises(SpecError):
+            read(tmp_path / "model.nir")
+
+    assert _peak_growth(attempt) < 256 << 20
+
+
 def test_unused_event_file_parts_are_not_read(tmp_path):
     """simulate reads /input only: a /states dataset declaring 2^40 values costs nothing."""
     import h5py

@@ -73,7 +73,7 @@ class _Flattener:
         self.edges: List[Tuple[str, str]] = []
         self.subgraphs: Dict[str, Tuple[List[str], List[str]]] = {}  # name -> (Inputs, Outputs)
         self.max_nodes, self.max_edges, self.max_depth = limits.get("nir_nodes"), limits.get("nir_edges"), limits.get("nir_depth")
-        self.open_graphs: List[Any] = []  # ids of the graph groups being flattened (cycle check)
+        self.open_graphs: List[int] = []  # identities of the graph groups being flattened (cycle check)
         self.objects = 0  # objects visited (metadata included)
 
     def count(self, path: str) -> None:
@@ -127,9 +127,10 @@ class _Flattener:
         """Flatten one graph; returns the full names of its Input and Output nodes."""
         if len(self.open_graphs) >= self.max_depth:
             raise _fail(self.file, f"subgraphs nest deeper than {self.max_depth} levels", path, "input-too-large")
-        if any(group.id == open_id for open_id in self.open_graphs):
+        identity = self.reader.identity(group, path)
+        if identity in self.open_graphs:
             raise _fail(self.file, "a subgraph contains itself (through a link)", path, "nir-graph")
-        self.open_graphs.append(group.id)
+        self.open_graphs.append(identity)
         nodes = self.reader.lookup(f"{path}/nodes")
         if not isinstance(nodes, h5py.Group):
             raise _fail(self.file, "graph has no 'nodes' group", path)

@@ -3,8 +3,9 @@
 Invariant: a reader given any input either succeeds or raises dynapspec's own error
 (:class:`~dynapspec.errors.DynapspecError`) whose every diagnostic is located (names a file),
 registered and one line. Nothing else: no other exception, no hang (each example runs under an
-alarm), no memory blow-up (the process's peak resident memory may not grow by more than
-``MEMORY_GROWTH``; the long run also sets an address-space limit, so a huge allocation fails).
+alarm), no memory blow-up (the peak resident memory during one example may exceed the memory
+before it by at most ``MEMORY_GROWTH``; on Linux the peak is reset before each example, so a
+failure reproduces; the long run also sets an address-space limit).
 
 Profiles (``DYNAPSPEC_FUZZ=<name>``): ``ci`` (default: derandomized, a few seconds per target, part
 of the normal test command), ``long`` (random, thousands of examples per batch; what
@@ -24,7 +25,9 @@ from hypothesis import HealthCheck, Phase, settings
 from dynapspec.errors import CODES, DynapspecError
 
 EXAMPLE_TIMEOUT_S = int(os.environ.get("DYNAPSPEC_FUZZ_TIMEOUT", "20"))
-MEMORY_GROWTH = 1 << 30  # bytes of peak resident memory one example may add
+READ_BUDGET = 256 << 20  # DYNAPSPEC_MAX_READ_BYTES during an example: generated files need far less
+MEMORY_GROWTH = 2 * READ_BUDGET + (256 << 20)  # peak resident memory one example may add: what it read, once
+# converted, plus what one HDF5 call may use beyond the budget (h5guard.CALL_SLACK_BYTES)
 
 settings.register_profile(
     "dynapspec-ci", max_examples=int(os.environ.get("DYNAPSPEC_FUZZ_EXAMPLES", "25")), derandomize=True, deadline=None,
@@ -42,8 +45,31 @@ class Hang(Exception):
     """An example ran longer than EXAMPLE_TIMEOUT_S."""
 
 
+def _status(field: str) -> int:
+    """A ``/proc/self/status`` memory field in bytes (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise OSError(field)
+
+
+def _start_peak() -> int:
+    """Reset the peak resident memory to the current one (so each example is measured on its own,
+    reproducibly); returns it. Falls back to the process's lifetime peak where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        return _status("VmRSS")
+    except OSError:
+        return _peak_rss()
+
+
 def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    try:
+        return _status("VmHWM")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
 @contextlib.contextmanager
@@ -52,14 +78,20 @@ def bounded(seconds: int = EXAMPLE_TIMEOUT_S):
     def expired(signum, frame):
         raise Hang(f"the example ran longer than {seconds} s")
 
-    before = _peak_rss()
+    before = _start_peak()
     previous = signal.signal(signal.SIGALRM, expired)
+    budget = os.environ.get("DYNAPSPEC_MAX_READ_BYTES")
+    os.environ["DYNAPSPEC_MAX_READ_BYTES"] = str(READ_BUDGET)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if budget is None:
+            del os.environ["DYNAPSPEC_MAX_READ_BYTES"]
+        else:
+            os.environ["DYNAPSPEC_MAX_READ_BYTES"] = budget
     grown = _peak_rss() - before
     assert grown <= MEMORY_GROWTH, f"peak memory grew by {grown >> 20} MiB in one example"
     _count()

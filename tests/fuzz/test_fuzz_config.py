@@ -1,6 +1,7 @@
 """Fuzz the compiled-config reader: mutated configuration documents, then the simulator built from them."""
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from pathlib import Path
@@ -34,6 +35,7 @@ def documents():
 
 def mutate(doc, steps, kind, value):
     """Walk ``steps`` (indices into keys or items) from the root, then change what is there."""
+    value = copy.deepcopy(value)  # each insertion its own object: no shared or circular parts
     parent, key, node = None, None, doc
     for step in steps:
         children = sorted(node) if isinstance(node, dict) else range(len(node)) if isinstance(node, list) else []
