@@ -110,7 +110,7 @@ def assert_nir_reads_the_spec(spec, path):
         weights = {n: node for n, node in graph.nodes.items()
                    if n == layer.name and not isinstance(node, nir.IF) or n.startswith(f"{layer.name}__from__")}
         assert weights, f"{layer.name}: no weight node"
-        on_chip = isinstance(layer.op, Conv) or any(isinstance(spec.layer(e.target).op, Conv) for e in layer.edges)
+        on_chip = written_as_conv(spec, layer)
         for name, node in weights.items():
             if on_chip:  # a conv, or a dense layer feeding one: the Conv2d it is on the chip
                 assert isinstance(node, nir.Conv2d), name
@@ -130,6 +130,11 @@ def assert_nir_reads_the_spec(spec, path):
             np.testing.assert_array_equal(np.asarray(node.weight, dtype=np.float64).reshape(ours.shape), ours)
         neuron = graph.nodes[layer.name if len(weights) > 1 else f"{layer.name}__if"]
         assert neuron.v_threshold.shape == ((F, OH, OW) if on_chip else (F,))
+
+
+def written_as_conv(spec, layer):
+    """A conv layer, or a dense layer whose spikes reach a conv through dense layers (docs/nir.md)."""
+    return isinstance(layer.op, Conv) or any(written_as_conv(spec, spec.layer(e.target)) for e in layer.edges)
 
 
 def dense_columns_chw(layer, C, H, W):

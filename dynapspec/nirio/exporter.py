@@ -1,7 +1,7 @@
 """`dynapspec export`: a spec -> a NIR graph other frameworks load (nir, sinabs, snnTorch, Norse).
 
 Each layer becomes a Conv2d or Linear node (zero bias left out: Linear, not Affine; a dense layer
-that sends to a conv layer is the Conv2d it is on the chip, as NIR cannot reshape (F,) into a map)
+that sends to a Conv2d is the Conv2d it is on the chip, as NIR cannot reshape (F,) into a map)
 followed by an IF node with the layer's threshold in every neuron and ``v_reset = 0``; pooling on an edge becomes
 SumPool2d / AvgPool2d nodes, and a Flatten precedes a Linear that receives a map. Shapes come from
 the compiler's lower stage, so every node carries complete types (nir's type check passes).
@@ -26,7 +26,7 @@ from ..errors import SpecError, error
 from ..lower import dense_as_conv, lower, square_dense
 from ..network import ChipLayer, DvsEntry
 from ..spec import load
-from ..spec.model import Conv, Dense, DvsInput, LayerSpec, Spec
+from ..spec.model import Dense, DvsInput, LayerSpec, Spec
 from . import hdf5
 from .build import unique_name
 from .nodes import META_DVS, META_LOW_THRESHOLD, META_RESET
@@ -61,11 +61,10 @@ class _Exporter:
         return (layer.op.features if isinstance(layer.op, Dense) else layer.op.channels, oh, ow)
 
     def linear(self, layer: LayerSpec) -> bool:
-        """A dense layer is a Linear node unless it sends to a conv layer: a conv reads a (C, H, W) map
-        and NIR cannot reshape a Linear's (F,) output into one, so it is written as the Conv2d it is
-        on the chip (kernel = its input map, stride 1, no padding, output F x 1 x 1)."""
-        return isinstance(layer.op, Dense) and not any(
-            isinstance(self.spec.layer(edge.target).op, Conv) for edge in layer.edges)
+        """A dense layer is a Linear node unless it sends to a Conv2d node: a Conv2d reads a (C, H, W)
+        map and NIR cannot reshape a Linear's (F,) output into one, so it is written as the Conv2d it
+        is on the chip (a kernel covering its input map, output F x 1 x 1)."""
+        return isinstance(layer.op, Dense) and all(self.linear(self.spec.layer(edge.target)) for edge in layer.edges)
 
     def sources(self, layer: LayerSpec) -> List[Tuple[str, int, Tuple[int, int, int]]]:
         """(source, feature shift, delivered (C, H, W)) for each source of ``layer``, in feature order."""
