@@ -144,7 +144,7 @@ def specs(draw, dvs: Optional[bool] = None, max_layers: int = 4, target: Optiona
             out_edges[source].append(Edge(name, chain, shift))
         C = _concat_channels(features, shifts) if merge == "concat" else features[0]
         H, W = p1[2], p1[3]
-        if max(H, W) <= 16 and draw(st.integers(0, 3)) == 0:  # a dense kernel covers the map (square: max side)
+        if max(H, W) <= 16 and abs(H - W) <= 14 and draw(st.integers(0, 3)) == 0:  # a dense kernel covers the map (square: max side, padding <= 7)
             F = draw(st.integers(1, 4))
             op = Dense(F, draw(st.sampled_from(["chw", "hwc"])))
             weight = _weight(draw, (F, C * H * W), quantize)
