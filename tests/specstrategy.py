@@ -66,8 +66,9 @@ def _neuron(draw, quantize: bool, weight: np.ndarray) -> Neuron:
         low = draw(st.one_of(st.none(), st.integers(-12, -1)))
         return Neuron(draw(st.integers(1, 12)), low, reset)
     top = float(np.abs(weight).max())
-    high = top * draw(st.floats(0.3, 3.0))
-    low = draw(st.one_of(st.none(), st.floats(0.3, 3.0).map(lambda r: -top * r)))
+    ratio = st.one_of(st.floats(0.3, 3.0), st.floats(300.0, 3000.0))  # large: the thresholds set the scale
+    high = top * draw(ratio)
+    low = draw(st.one_of(st.none(), ratio.map(lambda r: -top * r)))
     return Neuron(high, low, reset)
 
 
@@ -79,6 +80,9 @@ def _weight(draw, shape, quantize: bool) -> np.ndarray:
         w = rng.integers(-6, 10, size=shape).astype(np.float64)
     if not w.any():
         w.flat[0] = 1.0
+    if quantize and w.size > 1 and w.max() > 0 and draw(st.integers(0, 3)) == 0:
+        # the band |max| < |min| <= |max| * 128/127, where the maximum still sets the 8-bit scale
+        w.flat[int(np.argmin(w))] = -w.max() * draw(st.floats(1.0, 128 / 127))
     return w
 
 
