@@ -173,13 +173,13 @@ def main() -> None:
     print()
     print(f"{'network':24} {'input':24} {'events':>7} {'spikes/ev':>9} {'best ms':>8} {'input ev/s':>11} "
           f"{'G upd/s':>8} {'upd/ev':>7} {'bound/sim':>9}")  # fmt: skip
-    for name, what, n, counts, best, median, ops in rows:
+    for name, what, n, counts, best, _median, ops in rows:
         spikes = sum(counts.values())
         ratio = f"{best_bound / (ops / best):.1f}x" if best_bound else "-"
         print(f"{name:24} {what:24} {n:7,} {spikes / n:9.1f} {best * 1e3:8.2f} {n / best:11,.0f} "
               f"{ops / best / 1e9:8.2f} {ops / n:7,.0f} {ratio:>9}")  # fmt: skip
     print()
-    for name, what, n, counts, *_ in rows:
+    for name, what, _n, counts, *_ in rows:
         print(f"spikes per layer, {name}, {what}: {dict(counts)}")
 
 

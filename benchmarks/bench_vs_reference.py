@@ -107,9 +107,9 @@ def main() -> None:
         raster = (np.random.default_rng(4).random((STEPS,) + shape) < density / 100).astype(np.int32)
         events = raster_to_events(raster, STEP_US)
         frames = torch.tensor(raster, dtype=torch.float32)
-        t_torch, out_torch = cpu_seconds(lambda: stepped.run(frames), args.repeat)
+        t_torch, out_torch = cpu_seconds(lambda frames=frames: stepped.run(frames), args.repeat)
 
-        def simulate():
+        def simulate(events=events):
             sim.reset()
             return sim.run(events).spike_counts[config.header.layers[-1].name]
 

@@ -11,12 +11,13 @@ import hashlib
 import importlib
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Callable, Optional, Tuple
 
 SWITCH = "DYNAPSPEC_SIM_KERNEL"  # =python: run the plain-Python loops (the simulator's and the float model's)
 
 
-def load(name: str, source: Path, matches: Callable[[object], bool]) -> Tuple[Optional[object], str]:
+def load(name: str, source: Path, matches: Callable[[ModuleType], bool]) -> Tuple[Optional[ModuleType], str]:
     """The extension module ``name`` and "", or None and why it cannot be used.
 
     ``source``: the C file it must have been built from, where the package has it (a source

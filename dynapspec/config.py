@@ -231,7 +231,8 @@ class Config:
         except ValueError as exc:
             raise SpecError.single("config-format", f"not JSON: {' '.join(str(exc).split())[:200]}", Location(source)) from None
         except RecursionError:
-            raise SpecError.single("config-format", "not a configuration document: the JSON nests far too deeply", Location(source)) from None
+            raise SpecError.single("config-format", "not a configuration document: the JSON nests far too deeply",
+                                   Location(source)) from None
         return cls.from_dict(data, source)
 
     @classmethod

@@ -7,6 +7,7 @@ dimensions use x = width and y = height. Unused cores keep samna's defaults.
 from __future__ import annotations
 
 import os
+from typing import Any, Dict
 
 import numpy as np
 
@@ -54,6 +55,7 @@ def emit(spec: Spec, network: Network, placement: Placement, profile: chips.Chip
 
 
 def _core(layer: ChipLayer, placement: Placement, profile: chips.ChipProfile) -> CnnCore:
+    assert layer.threshold_low is not None, "quantization sets every threshold"
     C, H, W = layer.input_shape
     F, OH, OW = layer.output_shape
     weights = np.ascontiguousarray(layer.weight.transpose(0, 1, 3, 2))
@@ -66,13 +68,14 @@ def _core(layer: ChipLayer, placement: Placement, profile: chips.ChipProfile) ->
     if layer.feeds_readout:
         slots.append(Destination(layer=profile.readout_layer, enable=True))
     slots += [Destination()] * (2 - len(slots))
-    speck = {} if profile.has_kill_bits else dict(
+    first, second = slots  # lowering allows at most two routes per layer
+    speck: Dict[str, Any] = {} if profile.has_kill_bits else dict(
         leak_internal_slow_clk_enable=False,
         input_congestion_balancer_enable=False,
         output_decimator_enable=False,
         output_decimator_interval=0,
     )
-    kill = {} if not profile.has_kill_bits else dict(
+    kill: Dict[str, Any] = {} if not profile.has_kill_bits else dict(
         weights_kill_bit=(weights == 0).astype(np.int64),
         biases_kill_bit=(biases == 0).astype(np.int64),
         neurons_value_kill_bit=np.zeros_like(states),
@@ -86,7 +89,7 @@ def _core(layer: ChipLayer, placement: Placement, profile: chips.ChipProfile) ->
         return_to_zero=layer.return_to_zero,
         leak_enable=False,
         monitor_enable=layer.monitor,
-        destinations=tuple(slots),
+        destinations=(first, second),
         dimensions=Dimensions(
             input_shape=IOShape(C, Vec2(W, H)),
             output_shape=IOShape(F, Vec2(OW, OH)),
@@ -120,6 +123,7 @@ def _dvs_layer(network: Network, placement: Placement) -> DvsLayer:
     merge, on, off = _POLARITY[dvs.polarity]
     slots = [DvsDestination(layer=placement.core(t), enable=True) for t in entry.targets]
     slots += [DvsDestination()] * (2 - len(slots))
+    first, second = slots  # the DVS layer sends to at most two cores
     return DvsLayer(
         origin=Vec2(dvs.origin.x, dvs.origin.y),
         cut=Vec2(dvs.cut.x, dvs.cut.y),
@@ -132,7 +136,7 @@ def _dvs_layer(network: Network, placement: Placement) -> DvsLayer:
         pass_sensor_events=dvs.source == "sensor",
         monitor_enable=dvs.monitor,
         raw_monitor_enable=False,
-        destinations=tuple(slots),
+        destinations=(first, second),
     )
 
 
@@ -150,14 +154,14 @@ def _header(spec: Spec, network: Network, placement: Placement, profile: chips.C
             input_shape=layer.input_shape,
             output_shape=layer.output_shape,
             memory=layer.memory,
-            scale=float(layer.scale),
+            scale=float(layer.scale),  # type: ignore[arg-type]  # quantization sets the scale
             threshold_high=int(layer.threshold_high),
-            threshold_low=int(layer.threshold_low),
+            threshold_low=int(layer.threshold_low),  # type: ignore[arg-type]  # and every threshold
             monitor=layer.monitor,
             sources=layer.sources,
             spec_line=layer.location.line,
         )
-        for layer in sorted(network.layers, key=lambda l: l.index)
+        for layer in sorted(network.layers, key=lambda layer: layer.index)
     )
     return Header(
         name=spec.name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, Optional, Tuple, Type, TypeVar
 
 # Exit statuses (as the README states them): 0 ok, 1 invalid input, 2 usage, 3 device or I/O failure,
 # 70 internal error (a bug in dynapspec; 70 is EX_SOFTWARE of BSD sysexits.h, "an internal software
@@ -150,7 +150,7 @@ def explanations() -> dict:
 
         import yaml
 
-        text = resources.files(__package__).joinpath("data", "diagnostics.yaml").read_text(encoding="utf-8")
+        text = resources.files(__package__).joinpath("data").joinpath("diagnostics.yaml").read_text(encoding="utf-8")
         _EXPLANATIONS = yaml.safe_load(text)
     return _EXPLANATIONS
 
@@ -231,6 +231,9 @@ def sort_diagnostics(diags: Iterable[Diagnostic]) -> Tuple[Diagnostic, ...]:
     return tuple(sorted(diags, key=lambda d: d.location.sort_key()))
 
 
+_Error = TypeVar("_Error", bound="DynapspecError")
+
+
 class DynapspecError(Exception):
     """Base of every error dynapspec raises on purpose; carries one or more diagnostics."""
 
@@ -241,7 +244,7 @@ class DynapspecError(Exception):
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
     @classmethod
-    def single(cls, code: str, message: str, location: Optional[Location] = None) -> "DynapspecError":
+    def single(cls: Type[_Error], code: str, message: str, location: Optional[Location] = None) -> _Error:
         return cls([Diagnostic(code, message, location or Location())])
 
     @property

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, NoReturn, Optional, Tuple, Union
 
 import numpy as np
 
@@ -30,10 +30,17 @@ DVS_CORE = 13  # the "layer" samna reports for DVS-layer output
 DVS_NAME = "dvs"  # the name the DVS layer goes by in monitors and results
 READOUT_NAME = "readout"  # on a board, monitoring it brings ReadoutValue events (and silences spikes)
 
+
+
+def field_names(dtype: np.dtype) -> Tuple[str, ...]:
+    """The field names of a structured dtype (numpy's type for ``dtype.names`` allows None)."""
+    return dtype.names or ()
+
+
 DVS_DTYPE = np.dtype([("x", "<u2"), ("y", "<u2"), ("t", "<u8"), ("p", "u1")])
 SPIKE_DTYPE = np.dtype([("t", "<u8"), ("c", "<u2"), ("x", "<u2"), ("y", "<u2")])
 CHIP_SPIKE_DTYPE = np.dtype([("t", "<u8"), ("core", "u1"), ("c", "<u2"), ("x", "<u2"), ("y", "<u2")])
-KINDS = {"dvs": DVS_DTYPE.names, "spikes": SPIKE_DTYPE.names}  # input kinds, as a file's /input declares them
+KINDS = {"dvs": field_names(DVS_DTYPE), "spikes": field_names(SPIKE_DTYPE)}  # input kinds, as a file's /input declares them
 
 # What a Speck readout sends (samna 0.48.5 speck2f/event): ReadoutValue has only ``value`` (no
 # timestamp: numbered here by slow-clock tick, as sinabs' readout tutorial does), ReadoutPinValue
@@ -83,17 +90,17 @@ def as_events(events, kind: str, source: str = "<events>") -> np.ndarray:
     dtype = DVS_DTYPE if kind == "dvs" else SPIKE_DTYPE
     if kind == "dvs":
         columns["p"] = columns.pop("c", None)
-    wanted = set(dtype.names)
+    wanted = set(field_names(dtype))
     missing = sorted(n for n in wanted if columns.get(n) is None)
     if missing:
         have = sorted(n for n, v in columns.items() if v is not None)
         raise SpecError.single(
             "events-format",
-            f"{kind} events need fields {', '.join(dtype.names)} (channel as 'c' or 'p'); "
+            f"{kind} events need fields {', '.join(field_names(dtype))} (channel as 'c' or 'p'); "
             f"missing {', '.join(missing)}, found {', '.join(have) or 'none'}",
             loc,
         )
-    out = _cast({n: columns[n] for n in dtype.names}, dtype, loc)
+    out = _cast({n: columns[n] for n in field_names(dtype)}, dtype, loc)
     check_order(out, source)
     return out
 
@@ -112,13 +119,15 @@ def _columns(events, loc: Location) -> Dict[str, Optional[np.ndarray]]:
     )
 
 
-def _cast(columns: Mapping[str, np.ndarray], dtype: np.dtype, loc: Location) -> np.ndarray:
-    missing = [name for name in dtype.names if name not in columns]
+def _cast(columns: Mapping[str, Any], dtype: np.dtype, loc: Location) -> np.ndarray:
+    """The columns (anything array-like: checked here) as one array of ``dtype``."""
+    names = field_names(dtype)
+    missing = [name for name in names if name not in columns]
     if missing:
-        raise SpecError.single("events-format", f"fields {', '.join(dtype.names)} needed; missing {', '.join(missing)}", loc)
-    length = None
-    out = None
-    for name in dtype.names:
+        raise SpecError.single("events-format", f"fields {', '.join(names)} needed; missing {', '.join(missing)}", loc)
+    length: Optional[int] = None
+    out = np.zeros(0, dtype=dtype)
+    for name in names:
         values = np.asarray(columns[name])
         if values.ndim != 1:
             raise SpecError.single("events-format", f"field {name!r} must be 1-D", loc)
@@ -170,7 +179,7 @@ def check_order(events: np.ndarray, source: str = "<events>") -> None:
 
 def check_range(events: np.ndarray, shape: Tuple[int, int, int], source: str = "<events>") -> None:
     """Every event's channel, x and y must lie inside ``shape`` = (C, H, W)."""
-    channel = "p" if "p" in events.dtype.names else "c"
+    channel = "p" if "p" in field_names(events.dtype) else "c"
     for name, size, axis in ((channel, shape[0], "channel"), ("x", shape[2], "width"), ("y", shape[1], "height")):
         values = events[name]
         bad = np.flatnonzero(values >= size)
@@ -197,7 +206,7 @@ def events_to_raster(
     """
     if dt_us <= 0:
         raise SpecError.single("events-format", f"time step must be > 0 us, got {dt_us}")
-    channel = "p" if "p" in events.dtype.names else "c"
+    channel = "p" if "p" in field_names(events.dtype) else "c"
     t = events["t"].astype(np.int64) - int(t_start)
     if n_steps is None:
         n_steps = int(t.max() // dt_us + 1) if len(t) and t.max() >= 0 else 0
@@ -312,7 +321,7 @@ def split_by_core(output: np.ndarray, names: Mapping[int, str]) -> Dict[str, np.
     for core, name in names.items():
         picked = output[output["core"] == core]
         spikes = np.zeros(len(picked), dtype=SPIKE_DTYPE)
-        for f in SPIKE_DTYPE.names:
+        for f in field_names(SPIKE_DTYPE):
             spikes[f] = picked[f]
         layers[name] = spikes
     return layers
@@ -344,7 +353,7 @@ class EventFile:
         return short_repr(self)
 
 
-def result_file(result: RunResult, network: str = "", input: Optional[np.ndarray] = None) -> EventFile:
+def result_file(result: RunResult, network: str = "", input: Optional[np.ndarray] = None) -> EventFile:  # noqa: A002 - the file's field
     """An :class:`EventFile` holding a run's input (optional) and everything it returned."""
     return EventFile(
         network=network,
@@ -403,7 +412,7 @@ def write_event_file(path: Union[str, Path], content: EventFile) -> None:
 
 
 def _write_columns(group, events: np.ndarray):
-    for name in events.dtype.names:
+    for name in field_names(events.dtype):
         group.create_dataset(name, data=events[name], track_times=False)
     return group
 
@@ -443,15 +452,16 @@ class _EventReader:
     def read(self, parts) -> EventFile:
         r, root = self.reader, self.root
         self.check_header()
-        content = {}
+        content: Dict[str, Any] = {}
         if "input" in parts:
             content["input"] = self.input()
         if "output" in parts:
-            found = self.columns("/output", CHIP_SPIKE_DTYPE.names)
+            found = self.columns("/output", field_names(CHIP_SPIKE_DTYPE))
             content["output"] = None if found is None else _cast(found, CHIP_SPIKE_DTYPE, Location(self.source, path="/output"))
         if "layers" in parts:
             content["layers"] = {
-                name: _cast(self.columns(f"/layers/{name}", SPIKE_DTYPE.names, required=True), SPIKE_DTYPE,
+                name: _cast(self.columns(f"/layers/{name}", field_names(SPIKE_DTYPE), required=True),  # type: ignore[arg-type] # required: never None
+                            SPIKE_DTYPE,
                             Location(self.source, path=f"/layers/{name}"))
                 for name in self.names("/layers")
             }
@@ -462,7 +472,7 @@ class _EventReader:
             content["states"] = {name: self.state(f"/states/{name}") for name in self.names("/states")}
         if "extras" in parts:  # what a board reports besides spikes (hardware runs only)
             for name, dtype in (("readout", READOUT_DTYPE), ("readout_pins", PIN_DTYPE), ("raw_dvs", DVS_DTYPE)):
-                found = self.columns(f"/{name}", dtype.names)
+                found = self.columns(f"/{name}", field_names(dtype))
                 content[name] = None if found is None else _cast(found, dtype, Location(self.source, path=f"/{name}"))
             content["dropped"] = r.int_attribute(root, "dropped_events", "/")
         duration = r.number_attribute(root, "duration_s", "/")
@@ -473,7 +483,7 @@ class _EventReader:
             **content,
         )
 
-    def fail(self, message: str, path: str = "") -> None:
+    def fail(self, message: str, path: str = "") -> NoReturn:
         raise SpecError.single("events-format", message, Location(self.source, path=path))
 
     def check_header(self) -> None:

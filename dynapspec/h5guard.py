@@ -26,6 +26,7 @@ never inside the HDF5 library, which can crash the process on write errors.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import posixpath
@@ -172,7 +173,7 @@ class Reader:
             if not isinstance(node, h5py.Group):
                 return None
             here = node
-            link = self.call("reading a link", walked + "/" + part, lambda: here.get(part, getlink=True))
+            link = self.call("reading a link", walked + "/" + part, functools.partial(here.get, part, getlink=True))
             walked += "/" + part
             if link is None:
                 return None
@@ -372,7 +373,7 @@ def describe(value) -> str:
             text = as_text(value)
         except UnicodeDecodeError:
             return "bytes that are not UTF-8 text"
-        return f"the text {text[:40]!r}"
+        return f"the text {(text or '')[:40]!r}"
     if isinstance(value, (bool, np.bool_)):
         return f"the boolean {bool(value)}"
     if isinstance(value, (int, float, np.integer, np.floating)):

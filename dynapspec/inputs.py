@@ -107,7 +107,7 @@ def _read_aedat4(path: Path) -> Recording:
                                            f"{limits.raise_hint('events')}", Location(source))
     except SpecError:
         raise
-    except Exception as exc:  # the decoder raises plain exceptions with its parser's message
+    except Exception as exc:  # noqa: BLE001 - the decoder raises plain exceptions with its parser's message
         raise SpecError.single("events-format", f"not a readable AEDAT4 file ({reason(exc)})", Location(source)) from None
     notes = []
     if len(streams) > 1:

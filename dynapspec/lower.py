@@ -14,7 +14,7 @@ Every problem found is collected and raised at once. Rules (docs/chip.md section
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import numpy as np
 
@@ -50,6 +50,7 @@ def lower(spec: Spec, target: Optional[str] = None) -> Tuple[Network, Tuple[Diag
     network = lowering.run()
     if lowering.diagnostics:
         raise SpecError(lowering.diagnostics)
+    assert network is not None, "no network only when there are errors"
     return network, tuple(lowering.warnings)
 
 
@@ -113,7 +114,7 @@ class _Lowering:
                 _Arrival(INPUT, entry_shape[0], entry_shape[1], entry_shape[2], 1, 1.0, edge.feature_shift, edge)
             )
         layers: List[ChipLayer] = []
-        blocked = set()  # layers downstream of one that failed: not checked further
+        blocked: Set[str] = set()  # layers downstream of one that failed: not checked further
         for layer in order:
             if layer.name in blocked:
                 blocked.update(edge.target for edge in layer.edges)
@@ -186,6 +187,7 @@ class _Lowering:
     def _feed_readout(self, layer: ChipLayer) -> ChipLayer:
         """Route an exit layer to the readout; widen it for the 2e/2f erratum (class k <- feature s(k-1))."""
         readout, profile = self.spec.readout, self.profile
+        assert readout is not None, "called for a spec with a readout"
         if not profile.has_readout:
             self._fail("readout-config", f"{profile.target} has no readout layer", readout.path)
             return layer
@@ -314,7 +316,7 @@ class _Lowering:
 
     def _gather(self, layer: LayerSpec, arrivals: List[_Arrival]):
         """Combine a layer's arrivals: (C, H, W), per-channel weight factors and each source's shift."""
-        order = {INPUT: -1, **{l.name: l.index for l in self.spec.layers}}
+        order = {INPUT: -1, **{layer.name: layer.index for layer in self.spec.layers}}
         arrivals = sorted(arrivals, key=lambda a: order[a.source])
         sizes = {(a.height, a.width) for a in arrivals}
         if len(sizes) > 1:

@@ -75,7 +75,7 @@ class Summary:
         header = ("layer", "input CxHxW", "output FxHxW", "kernel", "kernel mem", "neuron mem", "core", "fits cores")
         rows = [header + (("scale", "θH", "θL", "monitor") if self.ok else ("problems",))]
         for r in self.layers:
-            cells = (r.name, _shape(r.input_shape), _shape(r.output_shape), r.kernel or "-",
+            cells: Tuple[str, ...] = (r.name, _shape(r.input_shape), _shape(r.output_shape), r.kernel or "-",
                      _number(r.memory and r.memory.kernel), _number(r.memory and r.memory.neuron), _number(r.core),
                      _cores(r.fits, self.core_count) if r.memory else "-")
             if self.ok:
@@ -87,8 +87,8 @@ class Summary:
         if self.cores:
             rows = [("core", "layer", "kernel used/capacity", "neuron used/capacity")]
             for c in self.cores:
-                rows.append((str(c.core), c.layer or "(free)", _use(c.used and c.used.kernel, c.capacity.kernel),
-                             _use(c.used and c.used.neuron, c.capacity.neuron)))
+                rows.append((str(c.core), c.layer or "(free)", _use(c.used.kernel if c.used else None, c.capacity.kernel),
+                             _use(c.used.neuron if c.used else None, c.capacity.neuron)))
             lines += [""] + table(rows)
         rows = [("source", "", "destination", "pooling", "feature shift")]
         rows += [(e.source, "->", e.target, e.pooling, _number(e.feature_shift, "?")) for e in self.edges]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import chips
 from .errors import Diagnostic, SpecError, error
@@ -41,14 +41,18 @@ def place(network: Network, profile: chips.ChipProfile) -> Placement:
         if layer.core_pin is None:
             continue
         if layer.core_pin >= len(profile.cores):
-            errors.append(error("core-range", f"{layer.name}: core {layer.core_pin} does not exist (0..{len(profile.cores) - 1})", layer.location))
+            errors.append(error("core-range", f"{layer.name}: core {layer.core_pin} does not exist (0..{len(profile.cores) - 1})",
+                                layer.location))
         elif layer.core_pin in pinned:
             other = pinned[layer.core_pin]
             errors.append(
-                error("pin-invalid", f"{layer.name} and {other.name} are both pinned to core {layer.core_pin}; a core runs one layer", layer.location)
+                error("pin-invalid", f"{layer.name} and {other.name} are both pinned to core {layer.core_pin}; a core runs one layer",
+                      layer.location)
             )
         elif not fits(layer.memory, profile.cores[layer.core_pin]):
-            errors.append(error("pin-invalid", f"{layer.name} is pinned to core {layer.core_pin} but does not fit it: {_needs_vs(layer, profile, [layer.core_pin])}", layer.location))
+            needs = _needs_vs(layer, profile, [layer.core_pin])
+            errors.append(error("pin-invalid", f"{layer.name} is pinned to core {layer.core_pin} but does not fit it: {needs}",
+                                layer.location))
         else:
             pinned[layer.core_pin] = layer
     free_layers = [layer for layer in layers if layer.core_pin is None]
@@ -74,7 +78,8 @@ def _edmonds_karp(candidates: Sequence[Sequence[int]], num_cores: int) -> Dict[i
     graph: List[List[list]] = [[] for _ in range(sink + 1)]  # edge: [to, capacity, flow, reverse edge]
 
     def add(u: int, v: int) -> None:
-        forward, backward = [v, 1, 0, None], [u, 0, 0, None]
+        forward: list = [v, 1, 0, None]
+        backward: list = [u, 0, 0, None]
         forward[3], backward[3] = backward, forward
         graph[u].append(forward)
         graph[v].append(backward)
@@ -114,7 +119,8 @@ def core_list(cores: Sequence[int]) -> str:
     """Core numbers as runs: [0, 1, 2, 5] -> "0-2, 5"."""
     if not cores:
         return "none"
-    runs, start = [], cores[0]
+    runs: List[str] = []
+    start: Optional[int] = cores[0]
     for a, b in zip(cores, list(cores[1:]) + [None]):
         if b != a + 1:
             runs.append(f"{start}" if start == a else f"{start}-{a}")
@@ -181,6 +187,7 @@ def _shrink(layer: ChipLayer, profile: chips.ChipProfile, exclude: Sequence[int]
         need = max(kernel_factor, neuron_factor)
         if best is None or need < best[0]:
             best = (need, core, kernel_factor, neuron_factor, cap)
+    assert best is not None, "a core outside exclude exists"
     _, core, kernel_factor, neuron_factor, cap = best
     tips = []
     if kernel_factor > 1:
@@ -220,7 +227,7 @@ def _contention(layers, candidates, matched: Dict[int, int], profile, pinned) ->
         need, advice, name = min(
             _shrink(layers[i], profile, exclude=sorted(cores) + sorted(pinned)) + (layers[i].name,) for i in sorted(group)
         )
-        pins = f" (cores {core_list(sorted(pinned))} are pinned by {', '.join(l.name for l in pinned.values())})" if pinned else ""
+        pins = f" (cores {core_list(sorted(pinned))} are pinned by {', '.join(layer.name for layer in pinned.values())})" if pinned else ""
         diagnostics.append(
             error(
                 "cores-contended",

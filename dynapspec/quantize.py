@@ -147,7 +147,7 @@ def _post_checks(layer: ChipLayer, errors: list, warnings: list) -> None:
                 layer.location,
             )
         )
-    if not -(high_max + 1) <= layer.threshold_low <= -1:
+    if not -(high_max + 1) <= layer.threshold_low <= -1:  # type: ignore[operator]  # quantized: an int
         errors.append(
             error(
                 "quant-threshold",

@@ -83,6 +83,7 @@ def _layout(layer: LayerSpec, shape, input_shape, chip_layer) -> str:
 def template_values(need: Need, fill: str, rng: np.random.Generator) -> np.ndarray:
     """Zeros, or values drawn like a common initialisation: uniform in +-1/sqrt(fan-in) (integers
     -8..8 for ``quantize: false`` layers, which take int8 values as given)."""
+    assert need.shape is not None, "a template is written only when every shape is known"
     if fill == "zeros":
         return np.zeros(need.shape, dtype=np.float32 if need.quantize else np.int8)
     if not need.quantize:

@@ -111,7 +111,7 @@ class Oracle:
         order = {INPUT: -1, **{layer.name: layer.index for layer in spec.layers}}
         pending = list(spec.layers)
         while pending:  # build each layer once all its sources are built (the graph is acyclic)
-            ready = next(l for l in pending if self._sources_built(l.name))
+            ready = next(layer for layer in pending if self._sources_built(layer.name))
             pending.remove(ready)
             incoming = sorted(arrivals[ready.name], key=lambda a: order[a.source])
             layer = self._build(ready, incoming)
@@ -141,7 +141,7 @@ class Oracle:
         return layer.op.channels if isinstance(layer.op, Conv) else layer.op.features
 
     def _sources_built(self, name: str) -> bool:
-        feeding = [l.name for l in self.spec.layers if any(e.target == name for e in l.edges)]
+        feeding = [layer.name for layer in self.spec.layers if any(e.target == name for e in layer.edges)]
         return all(src in self.layers for src in feeding)
 
     def _build(self, spec_layer, incoming: List[Arrival]) -> Layer:

@@ -41,17 +41,17 @@ def _pool(p):
 def make_spec(input_shape, layers: Sequence[dict], target="speck2fdevkit", input_to: Optional[list] = None,
               dvs=None) -> Spec:
     specs = []
-    names = [l["name"] for l in layers]
-    for i, l in enumerate(layers):
-        if l["to"] is None:
+    names = [layer["name"] for layer in layers]
+    for i, layer in enumerate(layers):
+        if layer["to"] is None:
             targets = [(names[i + 1], None)] if i + 1 < len(layers) else []
         else:  # a name, (name, shift) or (name, shift, pool of this edge)
-            targets = [(t, None) if isinstance(t, str) else t for t in l["to"]]
-        edges = tuple(Edge(t[0], _pool(t[2] if len(t) > 2 else l["pool"]), t[1], f"layers[{i}].to") for t in targets)
+            targets = [(t, None) if isinstance(t, str) else t for t in layer["to"]]
+        edges = tuple(Edge(t[0], _pool(t[2] if len(t) > 2 else layer["pool"]), t[1], f"layers[{i}].to") for t in targets)
         specs.append(LayerSpec(
-            name=l["name"], index=i, op=l["op"], neuron=l["neuron"], edges=edges, merge=l["merge"],
-            monitor=l["monitor"], core=l["core"], quantize=l["quantize"], weight_dataset=f"/{l['name']}/weight",
-            weight=np.asarray(l["weight"], dtype=np.float64), weight_sha256="0" * 64, path=f"layers[{i}]",
+            name=layer["name"], index=i, op=layer["op"], neuron=layer["neuron"], edges=edges, merge=layer["merge"],
+            monitor=layer["monitor"], core=layer["core"], quantize=layer["quantize"], weight_dataset=f"/{layer['name']}/weight",
+            weight=np.asarray(layer["weight"], dtype=np.float64), weight_sha256="0" * 64, path=f"layers[{i}]",
         ))
     first = input_to or [names[0]]
     entry = dvs if dvs is not None else ExternalInput(*input_shape, edges=tuple(Edge(t) for t in first))

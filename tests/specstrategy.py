@@ -148,7 +148,8 @@ def specs(draw, dvs: Optional[bool] = None, max_layers: int = 4, target: Optiona
             out_edges[source].append(Edge(name, chain, shift))
         C = _concat_channels(features, shifts) if merge == "concat" else features[0]
         H, W = p1[2], p1[3]
-        if max(H, W) <= 16 and abs(H - W) <= 14 and draw(st.integers(0, 3)) == 0:  # a dense kernel covers the map (square: max side, padding <= 7)
+        # a dense kernel covers the map (square: max side, padding <= 7)
+        if max(H, W) <= 16 and abs(H - W) <= 14 and draw(st.integers(0, 3)) == 0:
             F = draw(st.integers(1, 4))
             op = Dense(F, draw(st.sampled_from(["chw", "hwc"])))
             weight = _weight(draw, (F, C * H * W), quantize)
@@ -172,7 +173,7 @@ def specs(draw, dvs: Optional[bool] = None, max_layers: int = 4, target: Optiona
     if dvs_input is not None:
         dvs_input = replace(dvs_input, edges=tuple(Edge(t) for t in inputs))
     spec = make_spec(entry, layers, target=target, input_to=inputs, dvs=dvs_input)
-    exits = [l for l in layers if not l["to"] and shapes[l["name"]][1:] == (1, 1) and shapes[l["name"]][0] <= 15]
+    exits = [layer for layer in layers if not layer["to"] and shapes[layer["name"]][1:] == (1, 1) and shapes[layer["name"]][0] <= 15]
     if target in READOUT_TARGETS and exits and not nir and draw(st.integers(0, 3)) == 0:
         spec = replace(spec, readout=Readout(draw(st.sampled_from(exits))["name"], 0))
     return spec

@@ -47,7 +47,7 @@ def test_compile_writes_default_output_and_is_byte_identical(lenet):
     assert out.read_bytes() == first
     doc = json.loads(first)
     assert doc["header"]["target"] == "speck2fdevkit"
-    assert [l["memory"]["kernel"] for l in doc["header"]["layers"]] == [1024, 20480, 65536, 65536, 8000]
+    assert [layer["memory"]["kernel"] for layer in doc["header"]["layers"]] == [1024, 20480, 65536, 65536, 8000]
     assert not list(lenet.parent.glob(".*.tmp")), "temporary files left behind"
 
 

@@ -53,8 +53,8 @@ def counts(line: str, word: str) -> dict:
 def test_readout_networks_report_classes_matching_the_plain_network(tmp_path):
     plain, events = setup(tmp_path, 3, False, "plain")
     readout, _ = setup(tmp_path, 3, True, "readout")
-    plain_line = next(l for l in run("simulate", plain, "-i", events).splitlines() if l.startswith("out:"))
-    readout_line = next(l for l in run("simulate", readout, "-i", events).splitlines() if l.startswith("out:"))
+    plain_line = next(line for line in run("simulate", plain, "-i", events).splitlines() if line.startswith("out:"))
+    readout_line = next(line for line in run("simulate", readout, "-i", events).splitlines() if line.startswith("out:"))
     by_feature = counts(plain_line, "feature")
     by_class = counts(readout_line, "class")
     assert by_feature and by_class == {f + 1: n for f, n in by_feature.items()}  # class k = feature k-1
@@ -65,7 +65,7 @@ def test_readout_networks_report_classes_matching_the_plain_network(tmp_path):
 
 def test_many_active_features_show_the_top_five_and_how_many_more(tmp_path):
     spec, events = setup(tmp_path, 12, False, "wide")
-    line = next(l for l in run("simulate", spec, "-i", events).splitlines() if l.startswith("out:"))
+    line = next(out for out in run("simulate", spec, "-i", events).splitlines() if out.startswith("out:"))
     shown = counts(line, "feature")
     assert len(shown) == 5
     more = int(re.search(r", (\d+) more \(", line).group(1))

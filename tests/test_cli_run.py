@@ -70,8 +70,8 @@ def test_deploy_on_sim_is_simulate(no_board):
     code, stdout, stderr = run("deploy", NET, "--device", "sim", "--input", INPUT)
     assert code == 0, stderr
     simulated = run("simulate", NET, "--input", INPUT)[1]
-    assert [l for l in stdout.splitlines() if not l.startswith("time:")] == \
-        [l for l in simulated.splitlines() if not l.startswith("time:")]  # the wall time differs
+    assert [line for line in stdout.splitlines() if not line.startswith("time:")] == \
+        [line for line in simulated.splitlines() if not line.startswith("time:")]  # the wall time differs
     assert f"lenet on the simulator: {SENT} input events" in stdout and "no board" not in stderr
 
 

@@ -37,7 +37,7 @@ def test_shapes_are_listed_without_a_weight_file(tmp_path):
     assert result.exit_code == 0, result.output
     assert "does not exist yet" in result.output
     for dataset, shape in LENET_SHAPES.items():
-        line = next(l for l in result.output.splitlines() if l.startswith(dataset + " "))
+        line = next(out for out in result.output.splitlines() if out.startswith(dataset + " "))
         assert "(" + ", ".join(map(str, shape)) + ")" in line
     doc = json.loads(invoke("weights", spec, "--format", "json").stdout)
     assert {d["dataset"]: d["shape"] for d in doc["datasets"]} == LENET_SHAPES
@@ -113,7 +113,7 @@ def test_status_of_an_existing_file_names_every_wrong_dataset(tmp_path):
     spec = lenet_spec_only(tmp_path)
     weightfiles.write(tmp_path / "net.h5", "conv1/weight=20,1,5,5 conv2/weight=32,20,3,3 conv3/weight=128,32,3,3 fc1/weight=500,128")
     result = invoke("weights", spec)
-    status = {l.split()[0]: l.split()[-1] for l in result.output.splitlines() if l.startswith("/")}
+    status = {row.split()[0]: row.split()[-1] for row in result.output.splitlines() if row.startswith("/")}
     assert status["/conv1/weight"] == "ok"
     assert status["/conv2/weight"] == "3)"  # "shape (32, 20, 3, 3)"
     assert "shape (32, 20, 3, 3)" in result.output
@@ -137,7 +137,7 @@ layers:
     result = invoke("weights", spec)
     assert result.exit_code == 1
     assert "error[kernel-too-large]" in result.output
-    line = next(l for l in result.output.splitlines() if l.startswith("/b/weight"))
+    line = next(out for out in result.output.splitlines() if out.startswith("/b/weight"))
     assert "?" in line and "unknown" in line
 
 

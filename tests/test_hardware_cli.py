@@ -127,7 +127,7 @@ def test_deploying_a_readout_network_keeps_readout_values_and_shows_the_decision
     saved = read_event_file(out)
     assert len(saved.readout) >= 40 and len(saved.readout_pins) >= 40 and saved.dropped == 0
     assert saved.readout.dtype.names == ("tick", "value") and set(saved.readout_pins["index"].tolist()) == {2}
-    line = [l for l in result.stdout.splitlines() if l.startswith("readout:")]
+    line = [out for out in result.stdout.splitlines() if out.startswith("readout:")]
     assert re.fullmatch(r"readout: class 2 \(feature 1 of out\) in \d+ of \d+ pin readings", line[0])
     assert samna._double.state.closed[0].io.slow_clk_rate == 1000
 
@@ -166,7 +166,7 @@ def test_the_selftest_runs_the_checklist_and_prints_a_report(samna):
     assert lines[0] == "dynapspec self-test report (paste it into an issue)"
     assert lines[1].startswith("dynapspec ") and "samna 0.48.5" in lines[1]
     assert lines[2].startswith("board: speck2fdevkit:0 (Speck2fDevKit")
-    checks = [l.split("]", 1)[1].split(":")[0].strip() for l in lines if l.startswith("[")]
+    checks = [line.split("]", 1)[1].split(":")[0].strip() for line in lines if line.startswith("[")]
     assert checks == ["read-back types", "apply time", "slow clock", "sensor stays out", "output latency",
                       "write throughput", "neuron reads", "readout", "dropped events"]
     assert "[  ok] sensor stays out: pass_sensor_events after apply: False; sent 2000 DVS events, the DVS layer " \

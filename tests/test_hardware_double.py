@@ -119,10 +119,8 @@ def test_arrays_can_come_back_as_tuples(samna):
 def test_events_carry_only_the_fields_samna_documents(samna):
     """samna 0.48.5 speck2f/event: ReadoutValue has no timestamp; ReadNeuronValue neither (sinabs #259);
     unifirm.modules.events.DroppedEventsNum has ``num``."""
-    with pytest.raises(AttributeError):
-        samna.speck2f.event.ReadoutValue().timestamp
-    with pytest.raises(AttributeError):
-        samna.speck2f.event.ReadNeuronValue().timestamp
+    assert not hasattr(samna.speck2f.event.ReadoutValue(), "timestamp")
+    assert not hasattr(samna.speck2f.event.ReadNeuronValue(), "timestamp")
     assert samna.speck2f.event.ReadoutPinValue(index=3, timestamp=5).index == 3
     assert samna.unifirm.modules.events.DroppedEventsNum(num=7).num == 7
 

@@ -33,7 +33,7 @@ def test_import_default_output_and_reset_option(tmp_path):
     code, output = run("import", model, "--reset", "subtract")
     assert code == 0, output
     assert "nir-decision" not in output
-    assert {l.neuron.reset for l in specmod.load(tmp_path / "cnn.yaml").layers} == {"subtract"}
+    assert {layer.neuron.reset for layer in specmod.load(tmp_path / "cnn.yaml").layers} == {"subtract"}
 
 
 def test_import_refuses_to_overwrite_without_force(tmp_path):

@@ -45,23 +45,23 @@ def spec_view(spec):
     inp = spec.input
     entry = (inp.channels, inp.height, inp.width) if isinstance(inp, specmod.model.ExternalInput) else (
         inp.source, inp.size, inp.polarity, inp.pool)
-    layers = [(l.name, type(l.op).__name__, l.op if isinstance(l.op, specmod.model.Conv) else l.op.features,
-               l.neuron, [(e.target, e.pool) for e in l.edges], l.merge,
-               l.monitor if l.monitor is not None else not l.edges) for l in spec.layers]
+    layers = [(layer.name, type(layer.op).__name__, layer.op if isinstance(layer.op, specmod.model.Conv) else layer.op.features,
+               layer.neuron, [(e.target, e.pool) for e in layer.edges], layer.merge,
+               layer.monitor if layer.monitor is not None else not layer.edges) for layer in spec.layers]
     return entry, [e.target for e in inp.edges], layers
 
 
 def chip_view(spec):
     """The lowered network: shapes, dense-as-conv weights, routes with resolved feature shifts."""
     network, _ = lower(replace(spec, readout=None))
-    return [(l.name, l.input_shape, l.output_shape, l.kernel, l.stride, l.padding, l.threshold_high,
-             l.threshold_low, l.return_to_zero, l.routes, l.sources, l.monitor, l.weight.tobytes())
-            for l in network.layers]
+    return [(layer.name, layer.input_shape, layer.output_shape, layer.kernel, layer.stride, layer.padding, layer.threshold_high,
+             layer.threshold_low, layer.return_to_zero, layer.routes, layer.sources, layer.monitor, layer.weight.tobytes())
+            for layer in network.layers]
 
 
 def neuron_view(spec):
     """Every layer's neuron, field by field: threshold, floor (None: no floor) and reset."""
-    return {l.name: (l.neuron.threshold, l.neuron.low_threshold, l.neuron.reset) for l in spec.layers}
+    return {layer.name: (layer.neuron.threshold, layer.neuron.low_threshold, layer.neuron.reset) for layer in spec.layers}
 
 
 def assert_same_network(a, b):
@@ -108,10 +108,10 @@ def test_every_example_round_trips(tmp_path, example):
         assert [d.code for d in info.value.diagnostics] == ["nir-unsupported"]
         assert "the DVS input uses" in str(info.value) and "which NIR cannot express" in str(info.value)
         assert not (tmp_path / "refused.nir").exists()
-        shapes = [(l.input_shape, l.output_shape) for l in lower(original)[0].layers]
+        shapes = [(layer.input_shape, layer.output_shape) for layer in lower(original)[0].layers]
         example = without_dvs_crop(example, tmp_path)
         original = specmod.load(example)
-        assert [(l.input_shape, l.output_shape) for l in lower(original)[0].layers] == shapes
+        assert [(layer.input_shape, layer.output_shape) for layer in lower(original)[0].layers] == shapes
     back = round_trip(tmp_path, example)
     assert_same_network(original, back)
 

@@ -51,12 +51,12 @@ def test_sinabs_nmnist_cnn_imports_and_compiles_for_speck(tmp_path, target):
     assert not report.problems
     spec = specmod.load(tmp_path / "net.yaml")
     assert spec.target == target
-    assert [(l.name, type(l.op).__name__) for l in spec.layers] == [
+    assert [(layer.name, type(layer.op).__name__) for layer in spec.layers] == [
         ("conv_0", "Conv"), ("conv_2", "Conv"), ("conv_5", "Conv"), ("dense_9", "Dense"), ("dense_11", "Dense")]
     first = spec.layers[0].op
     assert (first.channels, first.kernel, first.stride.x, first.padding.x) == (16, 5, 2, 1)
     assert [e.pool for e in spec.layers[1].edges] == [(specmod.model.PoolStep(2, "sum"),)]
-    assert all(l.neuron.reset == "zero" and l.neuron.threshold == 1.0 for l in spec.layers)
+    assert all(layer.neuron.reset == "zero" and layer.neuron.threshold == 1.0 for layer in spec.layers)
     with h5py.File(FIXTURES / "cnn_sinabs.nir") as f:
         np.testing.assert_array_equal(spec.layer("conv_0").weight, f["node/nodes/0/weight"][()])
         np.testing.assert_array_equal(spec.layer("dense_9").weight, f["node/nodes/9/weight"][()])
@@ -78,13 +78,13 @@ def test_sinabs313_files_import_and_compile(tmp_path, name):
 
 def test_sinabs313_stride_pad_shapes(tmp_path):
     net = read(FIXTURES / "sinabs313_stride_pad.nir").net
-    assert [l.out_shape for l in net.layers] == [(8, 16, 16), (16, 16, 16), (16, 4, 4), (4, 1, 1)]
-    assert [l.op.stride.x for l in net.layers] == [2, 1, 2, 1]
+    assert [layer.out_shape for layer in net.layers] == [(8, 16, 16), (16, 16, 16), (16, 4, 4), (4, 1, 1)]
+    assert [layer.op.stride.x for layer in net.layers] == [2, 1, 2, 1]
 
 
 def test_sinabs313_sumpool_chain(tmp_path):
     net = read(FIXTURES / "sinabs313_sumpool.nir").net
-    assert [tuple(p.factor for p in l.edges[0].pool) for l in net.layers[:2]] == [(2,), (4,)]
+    assert [tuple(p.factor for p in layer.edges[0].pool) for layer in net.layers[:2]] == [(2,), (4,)]
 
 
 def test_nonzero_biases_refused_naming_nodes(tmp_path):
@@ -110,7 +110,7 @@ def test_norse_lif_refused_naming_node(tmp_path):
 def test_file_without_v_reset_imports_with_reset_zero(tmp_path, rng):
     nodes, edges = small_cnn(rng, with_reset=False)
     spec, report = imported(tmp_path, nodes, edges, version="1.0.4")
-    assert {l.neuron.reset for l in spec.layers} == {"zero"}
+    assert {layer.neuron.reset for layer in spec.layers} == {"zero"}
     assert any("predates nir 1.0.6" in d.message for d in report.decisions)
 
 
@@ -140,12 +140,12 @@ def test_nested_graph_with_dotted_edge_names(tmp_path, rng):
     edges = chain("input", "conv", "spk1") + [("spk1", "block.input"), ("block.output", "flat")] + chain(
         "flat", "fc", "spk2", "output")
     spec, _ = imported(tmp_path, graph, edges)
-    assert [l.name for l in spec.layers] == ["conv", "block.conv", "fc"]
+    assert [layer.name for layer in spec.layers] == ["conv", "block.conv", "fc"]
     # an edge may also name the subgraph itself (its Input as a target, its Output as a source)
     (tmp_path / "again").mkdir()
     edges2 = chain("input", "conv", "spk1", "block", "flat", "fc", "spk2", "output")
     spec2, _ = imported(tmp_path / "again", graph, edges2)
-    assert [l.name for l in spec2.layers] == ["conv", "block.conv", "fc"]
+    assert [layer.name for layer in spec2.layers] == ["conv", "block.conv", "fc"]
 
 
 def test_graph_comes_from_edges_not_node_order(tmp_path, rng):
@@ -240,7 +240,7 @@ def test_uniform_r_is_folded_into_weights(tmp_path, rng):
 def test_reset_option_and_exporter_metadata(tmp_path, rng):
     nodes, edges = small_cnn(rng)
     spec, report = imported(tmp_path, nodes, edges, reset="subtract")
-    assert {l.neuron.reset for l in spec.layers} == {"subtract"}
+    assert {layer.neuron.reset for layer in spec.layers} == {"subtract"}
     assert not report.decisions
     nodes["spk1"] = if_((4, 16, 16), metadata={"dynapspec_reset": "subtract", "dynapspec_low_threshold": -2.0})
     (tmp_path / "b").mkdir()
@@ -267,7 +267,7 @@ def test_names_are_sanitised_and_unique(tmp_path, rng, conv_name, fc_name, expec
     nodes = {renamed.get(k, k): v for k, v in nodes.items()}
     edges = [(renamed.get(a, a), renamed.get(b, b)) for a, b in edges]
     spec, _ = imported(tmp_path, nodes, edges)
-    assert [l.name for l in spec.layers] == expected
+    assert [layer.name for layer in spec.layers] == expected
 
 
 def test_spec_text_is_commented_and_names_nir_nodes(tmp_path, rng):

@@ -257,7 +257,8 @@ def test_refused_keys_are_never_offered(old, new, path):
     assert "bias" not in diag.message.split("allowed here: ")[1], diag.message
 
 
-@pytest.mark.parametrize("old, new, path", [("name: t", "name: " + "n" * 70, "name"), ("name: conv1", "name: " + "c" * 65, "layers[0].name")])
+@pytest.mark.parametrize("old, new, path", [("name: t", "name: " + "n" * 70, "name"),
+                                           ("name: conv1", "name: " + "c" * 65, "layers[0].name")])
 def test_a_long_name_is_told_the_limit(old, new, path):
     diag = only(check(BASE.replace(old, new)))
     assert diag.location.path == path

@@ -299,7 +299,8 @@ def test_the_annotated_example_in_the_docs_compiles(tmp_path):
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 1100), st.floats(allow_nan=False, width=32),
                      st.sampled_from(["", "a", "b", "c", "input", "avg", "sensor", "x-y", "a\nb", "x-\u2028", "/a/\tb"]))
 _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                        st.dictionaries(st.sampled_from(["x", "y", "layer", "kernel", "pool", "to"]), inner, max_size=3)),
+                                                        st.dictionaries(st.sampled_from(["x", "y", "layer", "kernel", "pool", "to"]),
+                                                                        inner, max_size=3)),
                        max_leaves=6)
 _KEYS = ["name", "conv", "dense", "pool", "to", "merge", "neuron", "monitor", "core", "weight", "quantize", "stride",
          "channels", "kernel", "padding", "features", "threshold", "low_threshold", "reset", "feature_shift", "layer", "ker\nnel", "x-\r"]

@@ -121,7 +121,8 @@ def test_oversized_dataset_is_refused_before_reading(tmp_path):
     assert diag.code == "weights-too-large" and "65536" in diag.message
 
 
-@pytest.mark.parametrize("conv, description", [(True, "conv1/weight=8,9"), (False, "conv1/weight=8,1,3,3"), (True, "conv1/weight=8,1,3,3,1")])
+@pytest.mark.parametrize("conv, description",
+                         [(True, "conv1/weight=8,9"), (False, "conv1/weight=8,1,3,3"), (True, "conv1/weight=8,1,3,3,1")])
 def test_number_of_dimensions(tmp_path, conv, description):
     diag = problem(tmp_path, description, layer(conv=conv))
     assert diag.code == "weights-shape" and ("4-D" if conv else "2-D") in diag.message

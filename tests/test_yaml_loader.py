@@ -190,7 +190,8 @@ def test_merge_keys_are_refused():
     assert "merge" in doc.diagnostics[0].message
 
 
-@pytest.mark.parametrize("text", ["a: !!python/object/apply:os.system [ls]\n", "a: !!str 5\n", "a: !custom x\n", "a: ! x\n", "a: !!map {b: 1}\n"])
+@pytest.mark.parametrize("text", ["a: !!python/object/apply:os.system [ls]\n", "a: !!str 5\n", "a: !custom x\n", "a: ! x\n",
+                                  "a: !!map {b: 1}\n"])
 def test_tags_are_refused(text):
     doc = parse(text)
     assert [d.code for d in doc.diagnostics] == ["yaml-tag"]

@@ -7,6 +7,7 @@ from typing import Callable, List, Optional
 
 import typer
 
+from ..errors import Diagnostic
 from .common import handles_errors, report
 
 SPEC_ARG = typer.Argument(..., help="The spec file (net.yaml).", show_default=False, metavar="SPEC")
@@ -71,7 +72,8 @@ def validate(
         raise typer.BadParameter("must be text or json", param_hint="--format")
     specs = expand(specs, pre_commit)
     if fmt == "json":
-        diagnostics, status = [], 0
+        diagnostics: List[Diagnostic] = []
+        status = 0
         for spec in specs:
             try:
                 diagnostics += compile_spec(spec, target=target).warnings
@@ -130,7 +132,8 @@ def compile_cmd(
         raise typer.BadParameter("--check needs a file to compare with", param_hint="--output")
 
     def build(spec: Path) -> None:
-        again = " ".join(["dynapspec compile", str(spec)] + (["-o", str(output)] if output else []) + (["--target", target] if target else []))
+        again = " ".join(["dynapspec compile", str(spec)] + (["-o", str(output)] if output else [])
+                         + (["--target", target] if target else []))
         result = compile_spec(spec, target=target)
         report(result.warnings)
         text = result.config.to_json()

@@ -58,13 +58,13 @@ def handles_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except DynapspecError as exc:
             report(exc.diagnostics)
-            raise typer.Exit(exc.exit_status)
+            raise typer.Exit(exc.exit_status) from None
         except BrokenPipeError:  # `dynapspec rules | head`: the reader left, nothing to report
             sys.stderr.close()
-            raise typer.Exit(0)
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
-            raise typer.Exit(130)
+            raise typer.Exit(130) from None
         except (typer.BadParameter, typer.Exit, typer.Abort, SystemExit):
             raise  # usage errors (exit 2) and deliberate exits
         except Exception as exc:  # a bug in dynapspec, not the user's fault
@@ -77,7 +77,7 @@ def handles_errors(func: Callable) -> Callable:
                 "This is a bug in dynapspec; rerun with DYNAPSPEC_DEBUG=1 for a traceback and report it.",
                 err=True,
             )
-            raise typer.Exit(EXIT_INTERNAL)
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
 

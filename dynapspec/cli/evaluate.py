@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 
@@ -21,12 +21,16 @@ def evaluate(
     ),
     labels: Optional[Path] = typer.Option(None, "--labels", help="Labels file for a folder dataset [default: FOLDER/labels.csv]."),
     rule: str = typer.Option("count", "--rule", help="Decision rule: count (most spikes), first (first spike), readout (readout class)."),
-    output_layer: Optional[str] = typer.Option(None, "--output-layer", help="Layer whose features are the classes [default: the exit layer]."),
+    output_layer: Optional[str] = typer.Option(
+        None, "--output-layer", help="Layer whose features are the classes [default: the exit layer]."),
     float_model: bool = typer.Option(False, "--float", help="Also run the float model (spec weights, no quantization) and compare."),
-    per_layer: bool = typer.Option(False, "--per-layer", help="Also the float model with one layer at a time quantized: each layer's quantization cost (implies --float)."),
+    per_layer: bool = typer.Option(False, "--per-layer", help="Also the float model with one layer at a time quantized: "
+                                   "each layer's quantization cost (implies --float)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Local worker processes [default: every core]."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on this Dask scheduler (tcp://host:8786) instead; needs dynapspec[cluster]."),
-    shared_files: bool = typer.Option(False, "--shared-files", help="With --scheduler: every worker sees DATASET at the same path and reads its own chunks [default: this process reads and sends the events]."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Run on this Dask scheduler (tcp://host:8786) instead; needs dynapspec[cluster]."),
+    shared_files: bool = typer.Option(False, "--shared-files", help="With --scheduler: every worker sees DATASET at the same "
+                                      "path and reads its own chunks [default: this process reads and sends the events]."),
     chunk: int = typer.Option(16, "--chunk", help="Samples per task."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write every figure and per-sample verdict to this JSON file."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on a terminal]."),
@@ -93,7 +97,7 @@ def _slow_loop_notes(float_model: bool) -> None:
             typer.echo(f"note: the float model runs its plain-Python loop, hundreds of times slower: {FALLBACK_REASON}", err=True)
 
 
-def _usage(message: str) -> None:
+def _usage(message: str) -> NoReturn:
     from ..errors import EXIT_USAGE
 
     typer.echo(f"usage error: {message}", err=True)
@@ -130,4 +134,5 @@ def progress_text(done: int, total: Optional[int], elapsed: float, width: int = 
     filled = width * done // max(total, 1)
     eta = (total - done) / rate if rate > 0 else None
     eta_text = "--:--" if eta is None else f"{int(eta // 60)}:{int(eta % 60):02d}"
-    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {100 * done // max(total, 1):3d}%  {rate:.1f} samples/s  ETA {eta_text}"
+    percent = 100 * done // max(total, 1)
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {percent:3d}%  {rate:.1f} samples/s  ETA {eta_text}"

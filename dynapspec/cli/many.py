@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, NoReturn, Optional, Sequence
 
 import typer
 
@@ -34,7 +34,7 @@ def input_files(paths: List[Path]) -> List[Path]:
     return files
 
 
-def output_files(inputs: List[Path], output: Optional[Path]) -> List[Optional[Path]]:
+def output_files(inputs: List[Path], output: Optional[Path]) -> Sequence[Optional[Path]]:
     """With several inputs, -o is a directory that receives <input name>.h5 for each."""
     if output is None:
         return [None] * len(inputs)
@@ -56,7 +56,7 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def simulate_files(config, network: Path, inputs: List[Path], outputs: List[Optional[Path]], monitor, states: bool,
+def simulate_files(config, network: Path, inputs: List[Path], outputs: Sequence[Optional[Path]], monitor, states: bool,
                    jobs: Optional[int], polarity: Optional[str] = None) -> None:  # fmt: skip
     """Simulate each input file from the initial states; print and write the results in input order."""
     from .run import _finish
@@ -86,7 +86,7 @@ def _finish_all(config, inputs, outputs, outcomes, finish) -> None:
 
 # ---------------------------------------------------------------- in each worker
 
-_WORKER = {}
+_WORKER: Dict[str, Any] = {}  # what each worker process was given
 
 
 def _start(config, network: str, monitor, states: bool, polarity: Optional[str]) -> None:
@@ -108,7 +108,7 @@ def _simulate_one(path: Path):
         return None, None, (type(exc), exc.diagnostics)
 
 
-def _usage(message: str) -> None:
+def _usage(message: str) -> NoReturn:
     from .run import _usage as usage
 
     usage(message)

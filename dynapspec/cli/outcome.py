@@ -51,7 +51,7 @@ def _ranking(record, spikes, readout_stride: Optional[int]) -> str:
     if len(spikes) == 0:
         return f"{record.name}: no spikes"
     counts = np.bincount(spikes["c"].astype(np.int64), minlength=features)
-    order = sorted(np.flatnonzero(counts), key=lambda f: (-counts[f], f))
+    order = sorted((int(f) for f in np.flatnonzero(counts)), key=lambda f: (-counts[f], f))
 
     def name(f: int) -> str:
         if readout_stride is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, NoReturn, Optional
 
 import typer
 
@@ -60,11 +60,11 @@ def simulate(
         config = _load(network)
         _kernel_note()
         return simulate_files(config, network, inputs, outputs, _monitor(monitor, config), states, jobs, polarity)
-    input = inputs[0]  # noqa: A001
+    path = inputs[0]
     _check_output(output)
     config = _load(network)
-    events = _read_input(input, config, polarity)
-    result = _simulate(config, events, _monitor(monitor, config), states, network, input)
+    events = _read_input(path, config, polarity)
+    result = _simulate(config, events, _monitor(monitor, config), states, network, path)
     _finish(config, events, result, output)
 
 
@@ -82,12 +82,17 @@ def deploy(
     duration: Optional[str] = typer.Option(None, "--duration", help="Run length, e.g. 2s, 500ms [default: until the input is played]."),
     live: bool = typer.Option(False, "--live", help="Print spikes as they arrive (board with its sensor only)."),
     states: bool = typer.Option(False, "--states", help=STATES_HELP + " On a board they are read back after the run."),
-    settle: Optional[float] = typer.Option(None, "--settle", min=0, metavar="SECONDS", help="Board: wait after applying the configuration [default: 1, docs/hardware.md]."),
-    quiet: Optional[float] = typer.Option(None, "--quiet", min=0.01, metavar="SECONDS", help="Board: end the run after this long without new output [default: 0.3]."),
-    slow_clock: Optional[int] = typer.Option(None, "--slow-clock", min=1, metavar="HZ", help="Board: slow clock for the readout and leak, whole Hz [default: 20]."),
-    keep_time: bool = typer.Option(False, "--keep-time", help="Board: report times in the input's own time base, not from its first event."),
+    settle: Optional[float] = typer.Option(None, "--settle", min=0, metavar="SECONDS",
+                                           help="Board: wait after applying the configuration [default: 1, docs/hardware.md]."),
+    quiet: Optional[float] = typer.Option(None, "--quiet", min=0.01, metavar="SECONDS",
+                                          help="Board: end the run after this long without new output [default: 0.3]."),
+    slow_clock: Optional[int] = typer.Option(None, "--slow-clock", min=1, metavar="HZ",
+                                             help="Board: slow clock for the readout and leak, whole Hz [default: 20]."),
+    keep_time: bool = typer.Option(
+        False, "--keep-time", help="Board: report times in the input's own time base, not from its first event."),
     raw_dvs: bool = typer.Option(False, "--raw-dvs", help="Board: also record the DVS layer's raw input events (/raw_dvs)."),
-    selftest: bool = typer.Option(False, "--selftest", help="Run the first-board checklist on --device and print a report to paste into an issue."),
+    selftest: bool = typer.Option(
+        False, "--selftest", help="Run the first-board checklist on --device and print a report to paste into an issue."),
     polarity: Optional[str] = POLARITY_OPT,
 ) -> None:
     """Run a network on a board, or on the simulator.
@@ -194,7 +199,7 @@ def _board_lines(config, result):
             f"{decision.readings} {source}{tie}"]
 
 
-def _usage(message: str) -> None:
+def _usage(message: str) -> NoReturn:
     """A command-line mistake found after parsing: exit status 2, like typer's own usage errors."""
     from ..errors import EXIT_USAGE
 
@@ -260,7 +265,7 @@ def _duration(text: Optional[str]) -> Optional[float]:
     return float(match.group(1)) * scale
 
 
-def _simulate(config, events, monitor, states: bool, network: Path, input: Path):  # noqa: A002
+def _simulate(config, events, monitor, states: bool, network: Path, input: Optional[Path]):  # noqa: A002
     from ..sim import Simulator
 
     sim = Simulator(config, str(network))

@@ -13,7 +13,7 @@ import glob
 import os
 import re
 from pathlib import Path
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, NoReturn
 
 import typer
 
@@ -95,5 +95,5 @@ def _key(path: Path) -> str:
     return os.path.normcase(os.path.abspath(path))
 
 
-def _usage(message: str) -> None:
+def _usage(message: str) -> NoReturn:
     raise typer.BadParameter(message, param_hint="SPECS")

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from .build import SPEC_ARG, TARGET_OPT
-from .common import handles_errors, report
+from .common import handles_errors
 
 
 @handles_errors
@@ -53,6 +53,7 @@ def weights(
         typer.echo(f"usage error: {template} exists; add --force to replace it", err=True)
         raise typer.Exit(EXIT_USAGE)
     loaded = load(spec, read_weights=False)
+    assert loaded.weights_file is not None, "the builder resolves the weight file's path"
     found, errors = needs(loaded, target)
     status = _status(loaded, found) if Path(loaded.weights_file).exists() else {}
     if fmt == "json":

@@ -11,12 +11,12 @@ import csv
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from ..errors import Location, SpecError, reason
-from ..events import DVS_DTYPE, KINDS, SPIKE_DTYPE, TIME_UNIT, as_events, kind_of
+from ..events import DVS_DTYPE, KINDS, SPIKE_DTYPE, TIME_UNIT, as_events, field_names, kind_of
 
 DATASET_FORMAT = "dynapspec-dataset"
 DATASET_FORMAT_VERSION = 1
@@ -137,7 +137,8 @@ def _read_index(f, loc: Location):
             raise SpecError.single("dataset-format", f"no /{needed}; see docs/events.md (dataset files)", loc)
     missing = [n for n in KINDS[kind] if n not in f["events"]]
     if missing:
-        raise SpecError.single("dataset-format", f"/events lacks {', '.join(missing)} ({kind} events need {', '.join(KINDS[kind])})", Location(loc.file, path="/events"))
+        raise SpecError.single("dataset-format", f"/events lacks {', '.join(missing)} ({kind} events need {', '.join(KINDS[kind])})",
+                               Location(loc.file, path="/events"))
     offsets = np.asarray(f["offsets"][()])
     labels = np.asarray(f["labels"][()])
     lengths = {len(f["events"][n]) for n in KINDS[kind]}
@@ -165,7 +166,8 @@ class EventFolder(FileDataset):
         labels_path = Path(labels) if labels is not None else self.folder / LABELS_FILE
         if not labels_path.is_file():
             raise SpecError.single(
-                "file-not-found", f"no labels file {labels_path} (one `file,label` row per sample, docs/events.md)", Location(str(labels_path))
+                "file-not-found", f"no labels file {labels_path} (one `file,label` row per sample, docs/events.md)",
+                Location(str(labels_path)),
             )
         self.files, self.labels = _read_labels(labels_path)
         self.class_names: Tuple[str, ...] = ()
@@ -238,7 +240,7 @@ class IterableDataset:
     """Any iterable of ``(events, label)`` pairs, e.g. a tonic dataset (iterated in the caller's process)."""
 
     def __init__(self, items: Iterable):
-        self.items = items
+        self.items: Any = items  # len() only where it has one
         self.class_names: Tuple[str, ...] = ()
 
     def __len__(self) -> int:
@@ -318,7 +320,7 @@ def write_dataset(
             if class_names:
                 f.attrs["class_names"] = [str(n) for n in class_names]
             group = f.create_group("events")
-            for field in events.dtype.names:
+            for field in field_names(events.dtype):
                 options = dict(compression="gzip", shuffle=True, chunks=True) if len(events) else {}
                 group.create_dataset(field, data=events[field], track_times=False, **options)
             f.create_dataset("offsets", data=offsets, track_times=False)

@@ -55,7 +55,9 @@ def decide(trace: Trace, classes: Classes, rule: str, start_us: int) -> Verdict:
     cls, t = cls[keep], trace.t[keep].astype(np.int64) - int(start_us)
     counts = np.bincount(cls, minlength=classes.count)[: classes.count]
     first = int(t[0]) if len(t) else None
-    prediction, tied, settled = None, (), None
+    prediction: Optional[int] = None
+    tied: Tuple[int, ...] = ()
+    settled: Optional[int] = None
     if len(t) and rule == "first":
         at_first = tuple(int(c) for c in np.unique(cls[t == t[0]]))
         prediction, tied, settled = (at_first[0], (), first) if len(at_first) == 1 else (None, at_first, None)

@@ -6,6 +6,7 @@ collect the per-sample verdicts by index -> an :class:`Evaluation` with the summ
 """
 from __future__ import annotations
 
+import builtins
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -60,7 +61,7 @@ class Evaluation:
         return tuple(s for s in self.samples if s.error is not None)
 
     @property
-    def agreement(self) -> Optional[float]:
+    def agreement(self) -> Optional[builtins.float]:  # builtins: the field `float` shadows the type here
         return agreement(self.samples)
 
 
@@ -101,7 +102,7 @@ def evaluate(
     total = len(data) if has_length(data) else None
     owned, backend = _backend(job, client, scheduler, workers, total, chunk_size)
     by_reference = isinstance(data, FileDataset) and (shared_files or not isinstance(backend, runner.DaskCluster))
-    chunks = data.refs(chunk_size) if by_reference else _loaded(data, chunk_size)
+    chunks = data.refs(chunk_size) if by_reference else _loaded(data, chunk_size)  # type: ignore[union-attr]  # by reference: a FileDataset
     done = [0]
 
     def advance(count: int) -> None:
@@ -184,7 +185,9 @@ def _job(network, rule: str, output: Optional[str], float_model: bool, per_layer
     from ..compiler import compile_spec, load_network
     from ..lower import lower
 
-    float_network, source, variants = None, None, ()
+    float_network: Optional[Network] = None
+    source: Union[Spec, Path, None] = None
+    variants: Tuple[Tuple[str, Network], ...] = ()
     if isinstance(network, Config):
         config = network
     elif not isinstance(network, Spec) and Path(network).suffix.lower() == ".json":
@@ -197,6 +200,7 @@ def _job(network, rule: str, output: Optional[str], float_model: bool, per_layer
         if float_model:
             float_network, _ = lower(compiled.spec, config.header.target)
         if per_layer:
+            assert float_network is not None, "per_layer implies float_model"
             variants = _one_layer_quantized(float_network, compiled.network)
     if float_model and float_network is None:
         raise SpecError.single(
@@ -260,5 +264,5 @@ def _classes(config: Config, output: str, rule: str) -> Classes:
         )
     if feeds_readout:
         stride = profile.readout_channel_stride
-        return Classes((features - 1) // stride + 1, stride, readout.threshold)
+        return Classes((features - 1) // stride + 1, stride, readout.threshold)  # type: ignore[union-attr]  # feeds_readout: not None
     return Classes(features)

@@ -43,7 +43,8 @@ class FloatNetwork:
         layers = network.layers
         names = [layer.name for layer in layers]
         self.input = network.input
-        self.input_shape = (2, self.input.settings.size.y, self.input.settings.size.x) if isinstance(self.input, DvsEntry) else self.input.shape
+        self.input_shape = ((2, self.input.settings.size.y, self.input.settings.size.x) if isinstance(self.input, DvsEntry)
+                            else self.input.shape)
         self.targets = np.array([names.index(t) for t in network.input.targets], dtype=np.int64)
         self.output = names.index(output)
         self.geometry = np.zeros((len(layers), len(COLUMNS)), dtype=np.int64)

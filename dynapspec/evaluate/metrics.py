@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -23,8 +23,8 @@ class Spread:
     def of(cls, values: Sequence[float]) -> "Spread":
         if not len(values):
             return cls(0, None, None, None)
-        values = np.asarray(values, dtype=np.float64)
-        return cls(len(values), float(values.mean()), float(np.median(values)), float(np.percentile(values, 90)))
+        array = np.asarray(values, dtype=np.float64)
+        return cls(len(array), float(array.mean()), float(np.median(array)), float(np.percentile(array, 90)))
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,15 @@ class Summary:
 
 def summarise(results: Sequence[SampleResult], verdict: Callable[[SampleResult], Optional[Verdict]], classes: int) -> Summary:
     """Figures over the samples for which ``verdict(sample)`` is not None (failed samples have none)."""
-    verdicts = [(r.label, verdict(r)) for r in results if verdict(r) is not None]
+    verdicts: List[Tuple[int, Verdict]] = []
+    for r in results:
+        v = verdict(r)
+        if v is not None:
+            assert r.label is not None, "a sample with a verdict has a checked label"
+            verdicts.append((r.label, v))
     confusion = np.zeros((classes, classes + 1), dtype=np.int64)
-    for label, verdict in verdicts:
-        confusion[label, classes if verdict.prediction is None else verdict.prediction] += 1
+    for label, v in verdicts:
+        confusion[label, classes if v.prediction is None else v.prediction] += 1
     correct = int(np.trace(confusion[:, :classes]))
     predicted, labelled = confusion[:, :classes].sum(axis=0), confusion.sum(axis=1)
     ties = [(label, v) for label, v in verdicts if v.tied]

@@ -87,14 +87,15 @@ def summary_lines(evaluation: Evaluation) -> List[str]:
         lines.append("")
         lines.append("float model with only one layer quantized (what that layer's quantization costs):")
         for name, summary in e.per_layer:
-            lines.append(f"  {name:22}{_percent(summary.accuracy):>10}  ({100 * (e.float.accuracy - summary.accuracy):+.2f} points)")
+            cost = 100 * (e.float.accuracy - summary.accuracy)  # type: ignore[operator]  # the float model's samples: not None
+            lines.append(f"  {name:22}{_percent(summary.accuracy):>10}  ({cost:+.2f} points)")
     if e.classes.count <= TABLE_CLASSES:
         lines += [""] + _per_class(e, engines[0][1]) + [""] + _confusion(e, engines[0][1])
     if e.failed:
         lines.append("")
         lines.append(f"{len(e.failed)} samples failed (not counted):")
         for s in e.failed[:FAILED_SHOWN]:
-            lines.append(f"  sample {s.index}{' ' + s.name if s.name else ''}: {s.error.splitlines()[0]}")
+            lines.append(f"  sample {s.index}{' ' + s.name if s.name else ''}: {str(s.error).splitlines()[0]}")
         if len(e.failed) > FAILED_SHOWN:
             lines.append(f"  ... and {len(e.failed) - FAILED_SHOWN} more (all listed in the -o file)")
     lines.append("")

@@ -13,7 +13,7 @@ import os
 import signal
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, Optional
+from typing import Any, Callable, Deque, Dict, Iterable, Optional, Tuple
 
 from .job import Chunk, Job, SampleResult, chunk_indices, run_chunk
 
@@ -44,7 +44,7 @@ class InProcess:
         self.job = job
 
     def submit(self, chunk: Chunk):
-        future = concurrent.futures.Future()
+        future: concurrent.futures.Future = concurrent.futures.Future()
         future.set_result(run_chunk(self.job, chunk))
         return future
 
@@ -74,6 +74,7 @@ def _init_worker(job: Job) -> None:
 
 
 def _run_local(chunk: Chunk):
+    assert _worker_job is not None, "the pool's initializer sets it"
     return run_chunk(_worker_job, chunk)
 
 
@@ -103,7 +104,7 @@ def run(
 ) -> Outcome:
     """Submit ``chunks`` with at most ``window`` in flight; collect results by sample index."""
     results: Dict[int, SampleResult] = {}
-    pending = deque()
+    pending: Deque[Tuple[Chunk, Any]] = deque()  # (chunk, its future)
 
     def collect(chunk: Chunk, future, report: bool = True) -> None:
         try:

@@ -44,7 +44,7 @@ def find_board(config: Config) -> Optional[str]:
         board = find(samna, config.header.target)
     except DeviceError:
         return None
-    except Exception as exc:  # a USB or SDK hiccup while listing means "no board", not a crash
+    except Exception as exc:  # noqa: BLE001 - a USB or SDK hiccup while listing means "no board", not a crash
         sdk.log.info("listing boards failed: %s", exc)
         return None
     return board.device if board else None
@@ -56,7 +56,7 @@ def free_board(config: Config) -> Tuple[Optional[str], str]:
     if trouble is not None:
         if trouble.diagnostics[0].code == "samna-shim":
             return None, ("samna is only PyPI's installer shim, so no board is used; install the SDK with: "
-                          f"{sdk.install_hint(sdk.shim_version())}")
+                          f"{sdk.install_hint(sdk.shim_version() or '')}")
         return None, "samna is not installed, so no board is used"
     return find_board(config), f"no free board for {config.header.target} attached"
 

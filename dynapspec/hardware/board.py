@@ -27,6 +27,7 @@ from ..events import (
     RunResult,
     as_events,
     check_range,
+    field_names,
     split_by_core,
 )
 from . import configure, sdk
@@ -114,7 +115,7 @@ class Board:
         for step in (lambda: self._graph.stop(), lambda: self._samna.device.close_device(self._handle)):
             try:
                 step()
-            except Exception as exc:  # the board may be gone already; closing must not raise
+            except Exception as exc:  # noqa: BLE001 - the board may be gone already; closing must not raise
                 sdk.log.info("%s: while closing: %s", self.device, exc)
 
     # ---------------------------------------------------------------- configuration
@@ -180,7 +181,7 @@ class Board:
                 for x in range(width):
                     for f in range(features):
                         wanted[(record.core, neuron_address(features, width, f, x, y))] = (record.name, f, x, y)
-        self._values = []
+        self._values: List[tuple] = []
         with self._guard("reading neuron states"):
             self._source.write([_make(event.ReadNeuronValue, layer=core, address=a) for core, a in wanted])
             deadline = time.monotonic() + timeout_s
@@ -216,12 +217,12 @@ class Board:
                 raise SpecError.single("events-format", f"{config.header.name} takes its input from the host: give "
                                        "events to play (--input events.h5), or a duration to record without input")
             duration_s = SENSOR_RUN_S
-        played = array is not None and len(array) > 0
-        first = int(array["t"][0]) if played else 0
-        lead = lead_us(len(array)) if played else 0
+        played = array if array is not None and len(array) > 0 else None
+        first = int(played["t"][0]) if played is not None else 0
+        lead = lead_us(len(played)) if played is not None else 0
         self._warn_far_start(first, keep_time)
-        payload = self._to_samna(config, array, lead - first) if played else []
-        last_s = (lead + int(array["t"][-1]) - first) / 1e6 if played else 0.0
+        payload = self._to_samna(config, played, lead - first) if played is not None else []
+        last_s = (lead + int(played["t"][-1]) - first) / 1e6 if played is not None else 0.0
         poll_s = min(sdk.facts()["poll_s"], quiet_s)
         with self._guard("running the input"):
             self._sink.get_events()  # stale events from before this run
@@ -300,7 +301,7 @@ class Board:
             yield
         except DynapspecError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - samna raises its own types: any failure mid-run is a lost board
             self.close()
             raise sdk.fail("device-lost", f"{what} failed ({type(exc).__name__}: {reason(exc)}); is the board still "
                            "plugged in?", self.device) from None
@@ -310,7 +311,7 @@ class Board:
         try:
             self._model.apply_configuration(samna_config)
             return
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - samna's errors have no common type; a timeout is told by its text
             if not _timed_out(exc):
                 raise sdk.fail("device-rejected", f"applying the configuration failed: {reason(exc)}", self.device) from None
             first = reason(exc)
@@ -324,7 +325,7 @@ class Board:
         self._slow_clock_on = False  # the reset restarted the FPGA
         try:
             self._model.apply_configuration(samna_config)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - samna's errors have no common type; a timeout is told by its text
             if _timed_out(exc):
                 raise sdk.fail("device-timeout", f"applying the configuration timed out again after a soft reset "
                                f"({reason(exc)}); {RESET_HINT}", self.device) from None
@@ -383,7 +384,7 @@ class Board:
     def _to_samna(self, config: Config, array: np.ndarray, shift: int) -> list:
         """Host events as samna events at their time + ``shift``: spikes to every input core, DVS events to the DVS layer."""
         event = self._chip.event
-        columns = {name: array[name].tolist() for name in array.dtype.names}
+        columns = {name: array[name].tolist() for name in field_names(array.dtype)}
         stamps = [t + shift for t in columns["t"]]
         if config.header.input.kind == "dvs":
             return [_make(event.DvsEvent, x=x, y=y, p=bool(p), timestamp=t)
@@ -394,7 +395,7 @@ class Board:
 
     def _clear(self) -> None:
         self._pending: List[tuple] = []
-        self._values: List[tuple] = []
+        self._values = []
         self._readout: List[int] = []
         self._pins: List[tuple] = []
         self._raw: List[tuple] = []
@@ -456,11 +457,13 @@ class Board:
             array[column] = np.maximum(array[column].astype(np.int64) + shift, 0)
             return array
 
+        config = self._config
+        assert config is not None, "results follow an applied configuration"
         output = moved(self._pending, "t", CHIP_SPIKE_DTYPE)
-        names = monitors.core_names(self._config)
+        names = monitors.core_names(config)
         watched = {core: name for core, name in names.items() if name in self._names}
         layers = split_by_core(output, watched)
-        readout_on = self._config.chip.readout is not None and self._config.chip.readout.enable
+        readout_on = config.chip.readout is not None and config.chip.readout.enable
         result = RunResult(
             output=output, layers=layers, spike_counts={name: len(layers[name]) for name in watched.values()},
             input_count=self._sent, duration_s=duration_s, device=self.device,
@@ -488,7 +491,7 @@ def _timed_out(exc: Exception) -> bool:
     return isinstance(exc, TimeoutError) or "timeout" in text or "timed out" in text
 
 
-def _dropped_class(samna: Any) -> Optional[type]:
+def _dropped_class(samna: Any) -> Any:
     """``samna.unifirm.modules.events.DroppedEventsNum`` (``num``: events the IO module dropped), if present."""
     found = samna
     for name in ("unifirm", "modules", "events", "DroppedEventsNum"):
@@ -552,7 +555,7 @@ def open_board(samna: Any, attached: Attached, **options) -> Board:
                        "program or notebook using it", attached.device)
     try:
         handle = samna.device.open_device(attached.info)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - samna's errors have no common type
         raise _open_failure(samna, exc, attached.device) from None
     try:
         return Board(samna, attached, handle, **options)

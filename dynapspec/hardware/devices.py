@@ -70,10 +70,11 @@ def attached(samna: Any) -> List[Attached]:
         else:  # older samna: the two halves
             everything = list(device_module.get_unopened_devices()) + list(device_module.get_opened_devices())
         free = {_key(info) for info in device_module.get_unopened_devices()}
-    except Exception as exc:  # USB trouble inside samna
+    except Exception as exc:  # noqa: BLE001 - USB trouble inside samna (no common error type)
         raise sdk.fail("device-not-found", f"samna could not list the attached boards: {reason(exc)}") from None
     everything.sort(key=lambda info: (info.device_type_name, int(info.usb_bus_number), int(info.usb_device_address)))
-    boards, seen = [], {}
+    boards: List[Attached] = []
+    seen: Dict[str, int] = {}  # boards of each type so far
     for info in everything:
         type_name = info.device_type_name
         target = targets_by_type().get(type_name)

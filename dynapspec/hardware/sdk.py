@@ -56,7 +56,8 @@ def shim_version() -> Optional[str]:
         return None
     init = dist.locate_file("samna/__init__.py")
     try:
-        marked = "PYPI_SAMNA" in init.read_text(encoding="utf-8", errors="replace")
+        # locate_file gives a pathlib.Path; typeshed types it as SimplePath, whose read_text takes no arguments
+        marked = "PYPI_SAMNA" in init.read_text(encoding="utf-8", errors="replace")  # type: ignore[call-arg]
     except OSError:
         marked = False
     return dist.version if marked or files else None
@@ -89,8 +90,8 @@ def load() -> Any:
     if error is not None:
         raise error
     try:
-        import samna  # noqa: PLC0415 - the one lazy import of the vendor SDK
-    except Exception as exc:  # a broken install: missing system libraries, wrong platform
+        import samna  # the one import of the vendor SDK, lazy: never at module import
+    except Exception as exc:  # noqa: BLE001 - a broken install: missing system libraries, wrong platform
         raise fail("samna-missing", f"importing samna failed ({type(exc).__name__}: {reason(exc)}); reinstall the "
                    f"SDK with: {install_hint()}") from None
     return samna
@@ -121,7 +122,7 @@ def version_warnings(samna: Any) -> list:
                     f">= {tested['min']}, < {tested['max']} (every attribute is feature-detected)")]
 
 
-def chip_module(samna: Any, module: str, target: str) -> Any:
+def chip_module(samna: Any, module: str, target: Optional[str]) -> Any:
     """``samna.<module>`` for a chip family, or ``samna-version`` when this samna lacks it."""
     found = getattr(samna, module, None)
     if found is not None:

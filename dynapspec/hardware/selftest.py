@@ -68,10 +68,10 @@ def run(device: Optional[str] = None, settle_s: Optional[float] = None,
             nets = _Networks(Path(tmp), board.profile.target)
             for check in (_read_back, _apply_time, _slow_clock, _sensor_order, _latency, _throughput, _neuron_reads,
                           _readout):
-                progress(f"checking {check.__doc__.splitlines()[0].rstrip('.')}...")
+                progress(f"checking {(check.__doc__ or check.__name__).splitlines()[0].rstrip('.')}...")
                 try:
                     found = check(board, nets)
-                except Exception as exc:  # a check that breaks is a finding, and the others still run
+                except Exception as exc:  # noqa: BLE001 - a check that breaks is a finding, and the others still run
                     found = Check(check.__name__.strip("_").replace("_", " "), "fail", f"{type(exc).__name__}: {exc}")
                     if board.closed:
                         checks.append(found)
@@ -238,7 +238,7 @@ def _compile(folder: Path, name: str, target: str, entry: str, layers: list, ext
 
     from ..compiler import compile_spec
 
-    lines = [f"dynapspec: 1", f"name: selftest_{name}", f"target: {target}", "quantize: false",
+    lines = ["dynapspec: 1", f"name: selftest_{name}", f"target: {target}", "quantize: false",
              "neuron: {threshold: 1}", entry, "layers:"]
     lines += [f"  - name: {layer}\n    {op}" for layer, op, _ in layers]
     if extra:
@@ -265,5 +265,5 @@ def _firmware(board: Board) -> str:
         return "not reported by this samna"
     try:
         return str(getter())
-    except Exception as exc:  # reporting only
+    except Exception as exc:  # noqa: BLE001 - reporting only
         return f"unreadable ({exc})"

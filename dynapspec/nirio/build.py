@@ -11,7 +11,7 @@ import heapq
 import re
 from collections import Counter, defaultdict
 from dataclasses import replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -173,7 +173,7 @@ class _Builder:
         """
         found: List[Tuple[str, Tuple[nd.Step, ...]]] = []
         budget = limits.get("nir_paths")
-        stack = [(source, (), iter(self.succ[source]))]
+        stack: List[Tuple[str, Tuple[nd.Step, ...], Iterator[str]]] = [(source, (), iter(self.succ[source]))]
         while stack:
             node, steps, pending = stack[-1]
             nxt = next(pending, None)
@@ -288,7 +288,8 @@ class _Builder:
         edges: Dict[str, List[Tuple[int, NetEdge]]] = defaultdict(list)
         layers: Dict[str, NetLayer] = {}
         for n in layer_order:
-            layers[n] = self.make_layer(n, names, incoming[n], shapes, position, edges, exits.get(n, False))
+            # None only for a layer that failed, and stop_if_failed raises below
+            layers[n] = self.make_layer(n, names, incoming[n], shapes, position, edges, exits.get(n, False))  # type: ignore[assignment]
         self.stop_if_failed()
 
         dvs, in_edges = self.input_route(input_name, sorted(self.input_paths, key=lambda p: p[0]), shapes[input_name])

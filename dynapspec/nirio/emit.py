@@ -119,7 +119,7 @@ def spec_text(net: Net, target: str, weights_file: str) -> str:
         indent = "  " if inp.dvs is None else "    "
         out.append(f"{indent}to: [{', '.join(e.target for e in inp.edges)}]")
 
-    common = Counter((l.threshold_text, l.reset, l.low_threshold) for l in net.layers).most_common(1)
+    common = Counter((layer.threshold_text, layer.reset, layer.low_threshold) for layer in net.layers).most_common(1)
     default = common[0][0] if common else ("1.0", "subtract", None)
     out.append("neuron:  # defaults for every layer")
     out += ["  " + f for f in _neuron_fields(*default)]

@@ -56,7 +56,7 @@ class _Exporter:
         """Shape of a layer's spikes as NIR sees them: (F,) for a Linear node, (F, OH, OW) for a Conv2d."""
         layer = self.spec.layer(name)
         _, oh, ow = self.chip[name].output_shape
-        if self.linear(layer):
+        if isinstance(layer.op, Dense) and self.linear(layer):
             return (layer.op.features,)
         return (layer.op.features if isinstance(layer.op, Dense) else layer.op.channels, oh, ow)
 
@@ -190,7 +190,7 @@ class _Exporter:
         for edge in self.spec.input.edges:
             layer = self.spec.layer(edge.target)
             self.connect(tail, "input", layer, (), self.entry_shape())
-        outputs = [l for l in self.spec.layers if self.chip[l.name].monitor]
+        outputs = [layer for layer in self.spec.layers if self.chip[layer.name].monitor]
         for layer in self.spec.layers:
             for edge in layer.edges:
                 target = self.spec.layer(edge.target)

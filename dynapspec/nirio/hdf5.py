@@ -84,7 +84,7 @@ class _Flattener:
 
     def members(self, group, path: str) -> List[Tuple[str, Any]]:
         found = self.reader.members(group, path)
-        for name, item in found:
+        for name, _item in found:
             self.count(f"{path}/{name}")
         return found
 
@@ -201,7 +201,8 @@ class _Flattener:
             sub_in, sub_out = self.subgraphs[full]
             ends = sub_in if role == "target" else sub_out
             if not ends:
-                raise _fail(self.file, f"edge {role} {name[:80]!r} is a subgraph without an {'Input' if role == 'target' else 'Output'} node", where, "nir-graph")
+                node = "Input" if role == "target" else "Output"
+                raise _fail(self.file, f"edge {role} {name[:80]!r} is a subgraph without an {node} node", where, "nir-graph")
             return list(ends)
         raise _fail(self.file, f"an edge names {name[:80]!r}, which is not a node of this graph", where, "nir-graph")
 

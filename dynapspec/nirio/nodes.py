@@ -113,7 +113,7 @@ def integers(value, minimum: int = 0) -> Optional[Tuple[int, ...]]:
     return tuple(int(v) for v in flat)
 
 
-def _shown(arr: np.ndarray) -> str:
+def _shown(arr) -> str:
     return str(arr.tolist()) if arr.size <= 4 else f"an array of shape {arr.shape}"
 
 

@@ -8,11 +8,14 @@ that fit no core in a band below, each with the compiler's reason.
 from __future__ import annotations
 
 import textwrap
-from typing import Dict, List, Tuple
+from typing import TYPE_CHECKING, Dict, List, Tuple
 
 from ..events import DVS_NAME
 from . import style
 from .model import INPUT, READOUT, ChipView, LayerBox
+
+if TYPE_CHECKING:  # matplotlib is imported only when a picture is drawn
+    from matplotlib.patches import Patch
 
 COLUMNS = 3
 CORE_W, CORE_H = 2.9, 1.75
@@ -71,7 +74,7 @@ class _Drawing:
         ax.set_xlim(0, self.width)
         ax.set_ylim(0, self.height)
         ax.axis("off")
-        self.boxes: Dict[str, object] = {}  # name -> box patch, for the edges
+        self.boxes: Dict[str, "Patch"] = {}  # name -> box patch, for the edges
         self.free: List[object] = []  # boxes of free cores, which edges avoid too
         self._title()
         for core in range(len(view.capacities)):

@@ -18,7 +18,7 @@ from .. import chips
 from ..config import Config, Memory
 from ..errors import Diagnostic, SpecError
 
-Shape = Tuple[int, int, int]
+Shape = Tuple[int, ...]  # (C, H, W)
 INPUT = "input"  # the source name of host spikes, as in a layer's ``sources``
 READOUT = "readout"
 
@@ -57,7 +57,7 @@ class DvsBox:
     """The DVS layer's settings (origin and cut in pooled pixels, cut inclusive)."""
 
     source: str  # "sensor" | "host"
-    sensor: Tuple[int, int]  # (x, y) pixels
+    sensor: Tuple[int, ...]  # (x, y) pixels
     polarity: str  # "both" | "merge" | "on" | "off"
     pool: Tuple[int, int]
     origin: Tuple[int, int]
@@ -196,19 +196,20 @@ def from_spec(source, target: Optional[str] = None) -> ChipView:
     cores, problems = _place_what_fits(network, profile)
     reason = {d.location.layer: d.message for d in problems}
     layers, links = [], []
-    for layer in sorted(network.layers, key=lambda l: l.index):
+    for layer in sorted(network.layers, key=lambda layer: layer.index):
         layers.append(LayerBox(
             name=layer.name, core=cores.get(layer.name), input_shape=tuple(layer.input_shape),
             output_shape=tuple(layer.output_shape), kernel=layer.kernel,
             stride=(layer.stride.x, layer.stride.y), padding=(layer.padding.x, layer.padding.y),
-            memory=layer.memory, scale=float(layer.scale), threshold_high=int(layer.threshold_high),
-            threshold_low=int(layer.threshold_low), monitor=layer.monitor, problem=reason.get(layer.name),
+            memory=layer.memory, scale=float(layer.scale), threshold_high=int(layer.threshold_high),  # type: ignore[arg-type]
+            threshold_low=int(layer.threshold_low), monitor=layer.monitor, problem=reason.get(layer.name),  # type: ignore[arg-type]
         ))
         links += [Link(layer.name, route.target, route.pooling, route.feature_shift) for route in layer.routes]
         if layer.feeds_readout:
             links.append(Link(layer.name, READOUT))
     entry = network.input
     readout = None
+    shape: Shape
     if spec.readout is not None:
         features = network.layer(spec.readout.layer).output_shape[0]
         readout = ReadoutBox(spec.readout.layer, readout_classes(features, profile), spec.readout.threshold)

@@ -9,11 +9,11 @@ fixed-size chunks, so memory stays bounded by the bins, not the spikes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..events import DVS_NAME
+from ..events import DVS_NAME, field_names
 from . import style
 
 MAX_POINTS = 50_000  # spikes per layer drawn one by one; more are binned
@@ -125,7 +125,8 @@ def activity(
         if not panels:
             fig.text(0.5, 0.5, "nothing recorded: no input and no monitored layer", ha="center", va="center")
             return fig
-        axes, top = [], height - TOP
+        axes: List[Any] = []  # matplotlib Axes
+        top = height - TOP
         for h, gap in panels:  # fixed positions, no layout engine: fast and the same every time
             top -= gap + h
             rect = (LEFT / WIDTH, top / height, 1 - (LEFT + RIGHT) / WIDTH, h / height)
@@ -169,7 +170,7 @@ def _per_ms(counts: np.ndarray, bins: Bins) -> np.ndarray:
 
 def _input_rate(ax, events: np.ndarray, bins: Bins) -> None:
     _label(ax, "input", "input")
-    if "p" in events.dtype.names:  # DVS: one line per polarity
+    if "p" in field_names(events.dtype):  # DVS: one line per polarity
         counts = binned(events["t"], events["p"], 2, bins)
         ax.stairs(_per_ms(counts[:, 1], bins), bins.edges_ms, label="ON", color="#c0504d")
         ax.stairs(_per_ms(counts[:, 0], bins), bins.edges_ms, label="OFF", color="#4f81bd")

@@ -45,9 +45,9 @@ def require():
     """The matplotlib module, or the ``plot-missing`` error naming the pip install to run."""
     try:
         import matplotlib as mpl
-        import matplotlib.figure  # noqa: F401 - the parts the drawing modules use
-        import matplotlib.patches  # noqa: F401
-        import matplotlib.style  # noqa: F401
+        import matplotlib.figure  # the parts the drawing modules use
+        import matplotlib.patches
+        import matplotlib.style
     except ImportError:
         raise DeviceError.single(
             "plot-missing", f"pictures need matplotlib, which is not installed; run: {INSTALL}"

@@ -26,11 +26,12 @@ contiguous run in both.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 
 from .. import compiled
-from ..events import CHIP_SPIKE_DTYPE
+from ..events import CHIP_SPIKE_DTYPE, field_names
 from .layout import (
     COLUMNS, C_IN, F, H_IN, K, KEEP, KILLABLE, OH, OW, PX, PY, SLOTS, STATE, SX, SY, TH_HIGH, TH_LOW,
     V_OFFSET, W_IN, W_OFFSET,
@@ -112,7 +113,8 @@ def _update(v, s: slice, w, alive, p) -> np.ndarray:
 def _compiled(source: Path = Path(__file__).with_name("_kernel.c")):
     """The compiled ``run`` and "", or None and why it cannot be used. ``source``: the C file it
     must have been built from, where the package has it (a source checkout; wheels do not ship it)."""
-    layout = (CHIP_SPIKE_DTYPE.itemsize,) + tuple(CHIP_SPIKE_DTYPE.fields[name][1] for name in CHIP_SPIKE_DTYPE.names)
+    fields: Mapping[str, Any] = CHIP_SPIKE_DTYPE.fields or {}
+    layout = (CHIP_SPIKE_DTYPE.itemsize,) + tuple(fields[name][1] for name in field_names(CHIP_SPIKE_DTYPE))
     module, why = compiled.load("dynapspec.sim._kernel", source, lambda m: m.COLUMNS == COLUMNS and m.RECORD == layout)
     return (module.run if module else None), why
 

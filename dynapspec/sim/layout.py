@@ -8,7 +8,7 @@ innermost loop runs: weights ``[c][j][k-1-i][f]`` (i along x, j along y), states
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Dict, List, Tuple, Type
 
 import numpy as np
 
@@ -30,7 +30,7 @@ COLUMNS = (
  KEEP, KILLABLE, W_OFFSET, V_OFFSET, TO0, POOL0, SHIFT0, TO1, POOL1, SHIFT1) = range(len(COLUMNS))  # fmt: skip
 DIMS = slice(C_IN, SY + 1)  # the columns from dimensions
 SLOTS = ((TO0, POOL0, SHIFT0), (TO1, POOL1, SHIFT1))  # each destination slot's columns
-DTYPES = {"weights": np.int8, "w_alive": np.uint8, "initial": np.int16, "v_alive": np.uint8}  # Tables' arrays
+DTYPES: Dict[str, Type[np.integer]] = {"weights": np.int8, "w_alive": np.uint8, "initial": np.int16, "v_alive": np.uint8}  # Tables' arrays
 WEIGHT, STATE = np.iinfo(DTYPES["weights"]), np.iinfo(DTYPES["initial"])  # the chip's words (U19)
 
 
@@ -50,7 +50,7 @@ def build_tables(config: Config, source: str = "<config>") -> Tables:
     used = tuple(n for n, core in enumerate(cores) if core.weights.size > 0)
     table = np.zeros((NUM_CORES, len(COLUMNS)), dtype=np.int64)
     table[:, [TO0, TO1]] = -1
-    blocks = {"weights": [], "w_alive": [], "initial": [], "v_alive": []}
+    blocks: Dict[str, List[np.ndarray]] = {"weights": [], "w_alive": [], "initial": [], "v_alive": []}
     w_pos = v_pos = 0
     for n in used:
         core = cores[n]
@@ -78,7 +78,8 @@ def build_tables(config: Config, source: str = "<config>") -> Tables:
                 where = f"chip.cnn_layers[{n}].destinations[{slot}]"
                 _check_target(d.layer, used, where, source)
                 if d.pooling not in (1, 2, 4) or d.feature_shift < 0:
-                    _fail(f"pooling {d.pooling} / feature_shift {d.feature_shift}: pooling must be 1, 2 or 4 and the shift >= 0", where, source)
+                    _fail(f"pooling {d.pooling} / feature_shift {d.feature_shift}: pooling must be 1, 2 or 4 and the shift >= 0",
+                          where, source)
                 table[n, list(SLOTS[slot])] = (d.layer, d.pooling, d.feature_shift)
     _check_acyclic(table, used, source)
     for record in config.header.layers:

@@ -56,6 +56,7 @@ def _checked(raw: bytes, size: int, spec_file: str, read_weights: bool = True) -
         return spec
     if any(problem.code == "too-many-layers" for problem in problems):
         raise SpecError(problems)  # before reading the weights of layers that cannot all run
+    assert spec.weights_file is not None, "the builder resolves the weight file's path"
     found, weight_problems = weights.read(spec.weights_file, spec.layers, locator)
     problems += weight_problems
     if problems:

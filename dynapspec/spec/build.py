@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -125,7 +125,8 @@ class _Builder:
     # -- layers
     def neuron(self, index: int, layer: Dict[str, Any]) -> Tuple[Neuron, Dict[str, str]]:
         """The layer's neuron and, per key, the JSON path it came from (for messages)."""
-        values, origin = dict(NEURON_DEFAULTS), {}
+        values: Dict[str, Any] = dict(NEURON_DEFAULTS)  # the user's values, types checked by the schema
+        origin: Dict[str, str] = {}
         for path, block in (("neuron", self.data.get("neuron", {})), (f"layers[{index}].neuron", layer.get("neuron", {}))):
             for key, value in block.items():
                 if key in values:
@@ -172,7 +173,7 @@ class _Builder:
         path = f"layers[{index}]"
         if "conv" in layer:
             c = layer["conv"]
-            op = Conv(int(c["channels"]), int(c["kernel"]), xy(c.get("stride", 1)), xy(c.get("padding", 0)))
+            op: Union[Conv, Dense] = Conv(int(c["channels"]), int(c["kernel"]), xy(c.get("stride", 1)), xy(c.get("padding", 0)))
         else:
             d = layer["dense"]
             op = Dense(int(d["features"]), d.get("input_order", "chw"))

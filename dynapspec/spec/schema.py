@@ -20,7 +20,7 @@ import functools
 import json
 import re
 from importlib import resources
-from typing import Any, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from ..errors import Diagnostic, error
 from ..suggest import Suggester
@@ -86,7 +86,7 @@ def _types_at(node, tokens) -> Optional[set]:
     if not branches:
         return own
     found = [_types_at(branch, tokens) for branch in branches]
-    either = None if any(f is None for f in found) else set().union(*found)
+    either = None if any(f is None for f in found) else set().union(*(f for f in found if f is not None))
     return either if own is None else own if either is None else own & either
 
 
@@ -238,7 +238,8 @@ def _message(err, path: str) -> str:
         words = f"; it takes at most {bound}" if v != "minItems" else f"; it takes at least {bound}"
         return f"{label} has {count} entr{'y' if count == 1 else 'ies'}{_allowed(err) or words}"
     if v == "maxLength":
-        return f"{label} {_describe(err.instance, quoted=True, short=True)} has {len(err.instance)} characters; at most {err.validator_value} are allowed"
+        described = _describe(err.instance, quoted=True, short=True)
+        return f"{label} {described} has {len(err.instance)} characters; at most {err.validator_value} are allowed"
     if v in ("pattern", "not", "minLength"):
         shown = _describe(err.instance, quoted=True) if err.instance != "" else "an empty string"
         return f"{label} {shown} is not allowed{_allowed(err) or '; ' + _clip(err.message)}"
@@ -300,7 +301,7 @@ class _Converter:
         if not err.context:  # several branches matched
             self.emit(_code(err), path, custom or _clip(err.message))
             return
-        branches = {}
+        branches: Dict[Any, list] = {}
         for sub in err.context:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
         fitting = {

@@ -217,9 +217,9 @@ def read(filename: str, layers: Sequence[LayerSpec], locator: Locator) -> Tuple[
             try:
                 found[layer.name] = _check_layer(file, layer)
                 _check_bias(file, layer)
-            except (_Problem, h5guard.Refused) as problem:
-                code = _CODES[problem.kind] if isinstance(problem, h5guard.Refused) else problem.code
+            except (_Problem, h5guard.Refused) as failure:
+                code = _CODES[failure.kind] if isinstance(failure, h5guard.Refused) else failure.code
                 given = layer.path + ".weight"
                 where = given if given in locator.positions else layer.path
-                problems.append(error(code, problem.message, locator.at(where, layer.name)))
+                problems.append(error(code, failure.message, locator.at(where, layer.name)))
     return found, problems

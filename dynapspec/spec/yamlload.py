@@ -24,7 +24,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, cast
 
 import yaml
 
@@ -77,7 +77,7 @@ class _Collection:
     def __init__(self, value, path: str):
         self.value, self.path = value, path
         self.key: Optional[str] = None  # mapping: the key waiting for its value
-        self.key_mark = None
+        self.key_mark: Any = None  # the key's yaml Mark
         self.seen: Dict[str, int] = {}  # mapping: key -> line of its first occurrence
         self.size = 1  # values in this subtree, aliases expanded
         self.height = 1  # collection levels in this subtree
@@ -93,7 +93,7 @@ def _decode(raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line, column = _line_col(raw[: exc.start].decode("utf-8", "replace"), exc.start)
-        raise _Fatal("yaml-syntax", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", line=line, column=column)
+        raise _Fatal("yaml-syntax", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", line=line, column=column) from None
 
 
 def _yaml_number(value: float) -> str:
@@ -112,7 +112,7 @@ def _yaml_number(value: float) -> str:
 
 def _base60(text: str):
     sign = -1 if text.startswith("-") else 1
-    value = 0
+    value: float = 0
     for part in text.lstrip("+-").replace("_", "").split(":"):
         value = value * 60 + (float(part) if "." in part else int(part))
     return sign * value
@@ -152,27 +152,32 @@ def _ambiguity(tag: str, text: str, is_key: bool, label: str, expects: Optional[
         meaning = "true" if text.lower() in ("y", "yes", "on") else "false"
         return advise(f"`{text}` is the boolean {meaning} in YAML 1.1 but the string \"{text}\" in YAML 1.2", ("boolean", meaning))
     if tag == _T + "str" and _YAML12_NUMBER.fullmatch(text):
-        return advise(f"`{text}` is the string \"{text}\" in YAML 1.1 (PyYAML) but a number in YAML 1.2", ("number", _yaml_number(float(text))))
+        return advise(f"`{text}` is the string \"{text}\" in YAML 1.1 (PyYAML) but a number in YAML 1.2",
+                      ("number", _yaml_number(float(text))))
     if tag == _T + "str" and re.fullmatch(r"0o[0-7]+", text):
-        return advise(f"`{text}` is the string \"{text}\" in YAML 1.1 but the octal number {int(text, 8)} in YAML 1.2", ("number", str(int(text, 8))))
+        return advise(f"`{text}` is the string \"{text}\" in YAML 1.1 but the octal number {int(text, 8)} in YAML 1.2",
+                      ("number", str(int(text, 8))))
     if tag in (_T + "int", _T + "float"):
         plain = text.replace("_", "")
         if ":" in text:
             value = _base60(text)
-            return advise(f"`{text}` is the base-60 number {value:g} in YAML 1.1 but a string in YAML 1.2", ("number", _yaml_number(float(value))))
+            return advise(f"`{text}` is the base-60 number {value:g} in YAML 1.1 but a string in YAML 1.2",
+                          ("number", _yaml_number(float(value))))
         if re.fullmatch(r"[-+]?0[0-9]+", plain):
             return advise(
                 f"`{text}` is the octal number {int(plain, 8)} in YAML 1.1 but {int(plain, 10)} in YAML 1.2",
                 ("number", str(int(plain, 10))),
             )
         if re.fullmatch(r"[-+]?0b[01]+", plain):
-            return advise(f"`{text}` is the binary number {int(plain, 0)} in YAML 1.1 but a string in YAML 1.2", ("number", str(int(plain, 0))))
+            return advise(f"`{text}` is the binary number {int(plain, 0)} in YAML 1.1 but a string in YAML 1.2",
+                          ("number", str(int(plain, 0))))
         if "_" in text:
             return advise(f"`{text}` is the number {plain} in YAML 1.1 but a string in YAML 1.2", ("number", plain))
     if tag == _T + "timestamp":
         return advise(f"`{text}` is a date in YAML 1.1 but a string in YAML 1.2")
     if tag == _T + "merge":
-        return "`<<` merge keys are a YAML 1.1 feature that other readers treat as an ordinary key; write the keys out, or reuse a whole value with an alias (*name)"
+        return ("`<<` merge keys are a YAML 1.1 feature that other readers treat as an ordinary key; write the keys out, "
+                "or reuse a whole value with an alias (*name)")
     if tag not in (_T + "str", _T + "bool", _T + "int", _T + "float", _T + "null"):
         return advise(f"`{text}` has the YAML 1.1 type {tag.rsplit(':', 1)[-1]}")
     return None
@@ -245,7 +250,8 @@ class _Composer:
         """Refuse the document as soon as it grows too big or too deep (aliases expanded)."""
         self.total += size
         if self.total > MAX_NODES:
-            raise _Fatal("yaml-too-complex", f"the document expands to more than {MAX_NODES} values (aliases included); a spec needs far fewer", mark)
+            raise _Fatal("yaml-too-complex",
+                         f"the document expands to more than {MAX_NODES} values (aliases included); a spec needs far fewer", mark)
         if depth > MAX_DEPTH:
             raise _Fatal("yaml-too-complex", f"the document nests deeper than {MAX_DEPTH} levels", mark)
 
@@ -263,7 +269,7 @@ class _Composer:
         elif is_key:
             top.key, top.key_mark = value, mark
         else:
-            key = top.key
+            key = cast(str, top.key)  # a mapping value always follows its key
             first = top.seen.get(key)
             if first is not None:
                 self.report(
@@ -319,7 +325,8 @@ class _Composer:
     def _tag_error(self, event, path: str) -> None:
         self.report(
             "yaml-tag",
-            f"the tag `{_clip(event.tag.replace(_T, '!!'))}` is not accepted: a spec holds plain data only (mappings, lists, strings, numbers, booleans); remove the tag",
+            f"the tag `{_clip(event.tag.replace(_T, '!!'))}` is not accepted: a spec holds plain data only "
+            "(mappings, lists, strings, numbers, booleans); remove the tag",
             event.start_mark,
             path,
         )
@@ -347,8 +354,10 @@ class _Composer:
         path, is_key = self._slot()
         if event.anchor not in self.anchors:
             if event.anchor in self.open_anchors.values():
-                raise _Fatal("yaml-too-complex", f"the alias *{event.anchor} refers to a value that contains it (a recursive structure)", event.start_mark)
-            raise _Fatal("yaml-syntax", f"the alias *{event.anchor} refers to no anchor &{event.anchor} defined before it", event.start_mark)
+                raise _Fatal("yaml-too-complex", f"the alias *{event.anchor} refers to a value that contains it (a recursive structure)",
+                             event.start_mark)
+            raise _Fatal("yaml-syntax", f"the alias *{event.anchor} refers to no anchor &{event.anchor} defined before it",
+                         event.start_mark)
         value, size, height = self.anchors[event.anchor]
         self._count(size, len(self.stack) + height, event.start_mark)
         if is_key and not isinstance(value, str):
@@ -376,7 +385,8 @@ class _Composer:
                 elif kind is yaml.DocumentStartEvent:
                     self.documents += 1
                     if self.documents > 1:
-                        raise _Fatal("yaml-syntax", "the file holds more than one YAML document (a second `---`); a spec is one document", event.start_mark)
+                        raise _Fatal("yaml-syntax", "the file holds more than one YAML document (a second `---`); "
+                                     "a spec is one document", event.start_mark)
         finally:
             loader.dispose()
         return self.root
@@ -393,7 +403,8 @@ def parse(raw: bytes, file: str, expects: Optional[Expects] = None, size: Option
         if len(raw) > MAX_BYTES:
             size = len(raw) if size is None else size
             found = f"{size} bytes" if size >= len(raw) else f"more than {MAX_BYTES} bytes"
-            raise _Fatal("yaml-too-complex", f"the file is {found}; a spec is limited to {MAX_BYTES} bytes ({MAX_BYTES >> 20} MiB)", line=1, column=1)
+            raise _Fatal("yaml-too-complex", f"the file is {found}; a spec is limited to {MAX_BYTES} bytes ({MAX_BYTES >> 20} MiB)",
+                         line=1, column=1)
         text = _decode(raw)
         composer = _Composer(text, file, expects)
         data = composer.run()
@@ -412,7 +423,8 @@ def parse(raw: bytes, file: str, expects: Optional[Expects] = None, size: Option
         raise SpecError([error(code, message, Location(file, line, column))]) from None
     except yaml.reader.ReaderError as exc:
         line, column = _line_col(text, exc.position)
-        raise SpecError([error("yaml-syntax", f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason})", Location(file, line, column))]) from None
+        message = f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason})"
+        raise SpecError([error("yaml-syntax", message, Location(file, line, column))]) from None
     except RecursionError:  # defensive: the parser itself should never recurse this deep
         raise SpecError([error("yaml-too-complex", f"the document nests deeper than {MAX_DEPTH} levels", Location(file))]) from None
     positions = dict(composer.positions)

@@ -119,7 +119,8 @@ def link_ops(paths: Sequence[str]):
         st.tuples(st.just("external"), where, st.sampled_from(["other.h5", "/etc/passwd", "missing.h5"]), where),
         st.tuples(st.just("named-type"), where, st.sampled_from(DTYPES[:16])),
         st.tuples(st.just("typed-by-named"), where, st.sampled_from(NUMERIC), st.sampled_from([(3,), (4, 1, 3, 3), ()])),
-        st.tuples(st.just("external-storage"), where, st.sampled_from(["<f4", "u1", "<u8"]), st.sampled_from([(4,), (4, 1, 3, 3), (2, 144)])),
+        st.tuples(st.just("external-storage"), where, st.sampled_from(["<f4", "u1", "<u8"]),
+                  st.sampled_from([(4,), (4, 1, 3, 3), (2, 144)])),
         st.tuples(st.just("virtual"), where, st.sampled_from([(3,), (4, 1, 3, 3), (2, 144)])),
         st.tuples(st.just("delete"), where),
     )

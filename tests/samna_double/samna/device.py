@@ -140,7 +140,7 @@ class Board:
         self._alive()
         return self.io
 
-    def reset_board_soft(self, bootFromPc, defaultConfig=None) -> None:  # noqa: N803 - samna's names
+    def reset_board_soft(self, bootFromPc, defaultConfig=None) -> None:  # samna's parameter names
         """speck2fBoards.Speck2fDevKit.reset_board_soft(bootFromPc: bool, defaultConfig=None): resets the FPGA."""
         self._alive()
         load_bool("reset_board_soft(): bootFromPc", bootFromPc)
