@@ -87,3 +87,22 @@ def lenet_oracle():
     events = read_event_file(lenet / "input.h5").input
     rows, counts, _ = Oracle(dynapspec.load_spec(lenet / "net.yaml")).run(events)
     return events, rows, counts
+
+
+def pytest_collection_finish(session):
+    """The coverage floor ([tool.coverage.report] fail_under) is a figure for the whole suite: a run
+    of one file, a ``-k``/``-m`` selection or ``--lf`` covers less by design, so there it is lifted
+    (the coverage is still measured and can be shown with --cov-report=term-missing)."""
+    plugin = session.config.pluginmanager.getplugin("_cov")  # pytest-cov's plugin; None with --no-cov
+    if plugin is not None and not _whole_suite(session.config):
+        plugin.options.cov_fail_under = None
+
+
+def _whole_suite(config) -> bool:
+    option = config.option
+    if option.keyword or option.markexpr or getattr(option, "lf", False) or getattr(option, "deselect", None):
+        return False
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        return True
+    tests = Path(__file__).resolve().parent
+    return all((config.invocation_params.dir / arg).resolve() == tests for arg in config.args)

@@ -75,7 +75,8 @@ def test_the_callers_environment_does_not_steer_the_tests(tmp_path):
     (tmp_path / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text())
     env = {**__import__("os").environ, "DYNAPSPEC_DEBUG": "1"}
     here = "tests/test_exit_status.py::test_an_internal_error_exits_70_with_one_line_and_no_traceback"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", here,
+    # --no-cov: the inner run must not erase or overwrite this run's coverage data (it shares the folder)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-cov", here,
                            str(probe), "--rootdir", str(ROOT), "-o", f"pythonpath={ROOT / 'tests'}"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:]
