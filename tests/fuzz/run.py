@@ -52,6 +52,8 @@ def run_target(target: str, minutes: float, batch: int, memory_gib: float) -> di
             failures.append(proc.stdout[-6000:] + proc.stderr[-2000:])
     examples = len(counter.read_text()) if counter.exists() else 0
     counter.unlink(missing_ok=True)
+    if batches and not examples and not failures:
+        failures.append("no example ran: the batches counted nothing (is DYNAPSPEC_FUZZ_COUNTER read at import?)")
     return {"target": target, "examples": examples, "batches": batches, "failures": failures}
 
 
