@@ -19,12 +19,13 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from . import limits
+from . import chips, limits
 from .errors import Diagnostic, SpecError, Location
 
 FORMAT = "dynapspec-config"
 FORMAT_VERSION = 1
-NUM_CORES = 9
+CHIP = chips.layout()  # one document type serves every family: they share these facts
+NUM_CORES = CHIP.core_count
 
 
 # ---------------------------------------------------------------- samna-shaped part
@@ -103,7 +104,7 @@ class Mirror:
 @dataclass(frozen=True)
 class DvsLayer:
     origin: Vec2 = Vec2(0, 0)
-    cut: Vec2 = Vec2(127, 127)  # inclusive
+    cut: Vec2 = Vec2(CHIP.sensor_size[0] - 1, CHIP.sensor_size[1] - 1)  # inclusive: the whole sensor
     pooling: Vec2 = Vec2(1, 1)
     merge: bool = False
     on_channel: bool = True
@@ -461,14 +462,14 @@ def _dump(value, indent: int = 0) -> str:
     return json.dumps(value)
 
 
-_INT8_TEXT = np.array([str(i) for i in range(-128, 128)], dtype=object)
+_WORD_TEXT = np.array([str(i) for i in range(CHIP.weight.min, CHIP.weight.max + 1)], dtype=object)
 
 
 def _array_text(array: np.ndarray, pad: str, closing_pad: str) -> str:
     """An integer array as JSON, one line per outermost index (as json.dumps would write each line).
 
     The whole array is one ``str.format`` over a template of its shape, with the numbers' text
-    looked up for the int8 range: fast enough to keep `dynapspec compile` near its import time.
+    looked up for the weight word's range: fast enough to keep `dynapspec compile` near its import time.
     """
     def template(shape) -> str:
         if not shape:
@@ -478,8 +479,8 @@ def _array_text(array: np.ndarray, pad: str, closing_pad: str) -> str:
 
     rows = (",\n" + pad).join([template(array.shape[1:])] * array.shape[0])
     flat = array.reshape(-1)
-    if flat.min() >= -128 and flat.max() <= 127:  # weights, kill bits, zero states: look the text up
-        tokens = _INT8_TEXT[flat.astype(np.int64) + 128].tolist()
+    if flat.min() >= CHIP.weight.min and flat.max() <= CHIP.weight.max:  # weights, kill bits, zero states
+        tokens = _WORD_TEXT[flat.astype(np.int64) - CHIP.weight.min].tolist()
     else:
         tokens = list(map(str, flat.tolist()))
     return "[\n" + pad + rows.format(*tokens) + "\n" + closing_pad + "]"

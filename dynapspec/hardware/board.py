@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from .. import chips
-from ..config import Config
+from ..config import CHIP, Config
 from ..errors import Diagnostic, DynapspecError, Location, SpecError, reason, warning
 from ..events import (
     CHIP_SPIKE_DTYPE,
@@ -175,7 +175,7 @@ class Board:
         for record in config.header.layers:
             shape = config.chip.cnn_layers[record.core].dimensions.output_shape
             features, width, height = shape.feature_count, shape.size.x, shape.size.y
-            out[record.name] = np.zeros((features, width, height), dtype=np.int16)
+            out[record.name] = np.zeros((features, width, height), dtype=CHIP.state.dtype)
             for y in range(height):
                 for x in range(width):
                     for f in range(features):

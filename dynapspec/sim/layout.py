@@ -12,11 +12,11 @@ from typing import Tuple
 
 import numpy as np
 
-from ..config import NUM_CORES, CnnCore, Config, DvsLayer
+from ..config import CHIP, NUM_CORES, CnnCore, Config, DvsLayer
 from ..errors import Location, SpecError
 from .dvs import dvs_output_shape
 
-READOUT = 12  # destination that feeds the readout, which the simulator does not model
+READOUT = CHIP.readout_layer  # destination that feeds the readout, which the simulator does not model
 
 # The per-core table the kernel reads, one int64 row per core (zeros for an unconfigured core):
 # input C, W, H; output F, OW, OH; kernel, padding, stride; thresholds and keep (1 = subtract,
@@ -30,8 +30,9 @@ COLUMNS = (
  KEEP, KILLABLE, W_OFFSET, V_OFFSET, TO0, POOL0, SHIFT0, TO1, POOL1, SHIFT1) = range(len(COLUMNS))  # fmt: skip
 DIMS = slice(C_IN, SY + 1)  # the columns from dimensions
 SLOTS = ((TO0, POOL0, SHIFT0), (TO1, POOL1, SHIFT1))  # each destination slot's columns
-DTYPES = {"weights": np.int8, "w_alive": np.uint8, "initial": np.int16, "v_alive": np.uint8}  # Tables' arrays
-WEIGHT, STATE = np.iinfo(DTYPES["weights"]), np.iinfo(DTYPES["initial"])  # the chip's words (U19)
+# Tables' arrays: the chip's words (U19), which the kernels read as int8 and int16
+DTYPES = {"weights": np.dtype(CHIP.weight.dtype), "w_alive": np.uint8, "initial": np.dtype(CHIP.state.dtype), "v_alive": np.uint8}
+WEIGHT, STATE = np.iinfo(DTYPES["weights"]), np.iinfo(DTYPES["initial"])
 
 
 @dataclass(frozen=True, eq=False)
