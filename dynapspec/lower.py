@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 import numpy as np
 
 from . import chips, memory
+from .config import dvs_output_shape
 from .errors import Diagnostic, Location, SpecError, error, warning
 from .network import ChipLayer, DvsEntry, Network, Route, SpikeInput
 from .spec.build import NO_WEIGHT, too_many_layers
@@ -274,7 +275,9 @@ def _lower_input(spec_input: Union[ExternalInput, DvsInput], limits: chips.Limit
         return SpikeInput(shape, targets)
     if not _dvs_crop_fits(spec_input, report):
         return None
-    return DvsEntry(spec_input, _dvs_output_shape(spec_input), targets)
+    merge = spec_input.polarity != "both"
+    shape = dvs_output_shape(spec_input.origin, spec_input.cut, spec_input.mirror_diagonal, merge)
+    return DvsEntry(spec_input, shape, targets)
 
 
 def _input_arrivals(spec_input: Union[ExternalInput, DvsInput], entry: Entry) -> List[Tuple[str, _Arrival]]:
@@ -299,15 +302,6 @@ def _dvs_crop_fits(dvs: DvsInput, report: _Report) -> bool:
                 dvs.path + ".crop",
             )
     return fits
-
-
-def _dvs_output_shape(dvs: DvsInput) -> Tuple[int, int, int]:
-    width = dvs.cut.x - dvs.origin.x + 1
-    height = dvs.cut.y - dvs.origin.y + 1
-    if dvs.mirror_diagonal:
-        width, height = height, width
-    features = 2 if dvs.polarity == "both" else 1
-    return (features, height, width)
 
 
 def _map_fits(
