@@ -19,12 +19,15 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from . import limits
+from . import chips, limits
 from .errors import Diagnostic, SpecError, Location
+from .memory import Memory
+from .spec.model import named
 
 FORMAT = "dynapspec-config"
 FORMAT_VERSION = 1
-NUM_CORES = 9
+CHIP = chips.layout()  # one document type serves every family: they share these facts
+NUM_CORES = CHIP.core_count
 
 
 # ---------------------------------------------------------------- samna-shaped part
@@ -103,7 +106,7 @@ class Mirror:
 @dataclass(frozen=True)
 class DvsLayer:
     origin: Vec2 = Vec2(0, 0)
-    cut: Vec2 = Vec2(127, 127)  # inclusive
+    cut: Vec2 = Vec2(CHIP.sensor_size[0] - 1, CHIP.sensor_size[1] - 1)  # inclusive: the whole sensor
     pooling: Vec2 = Vec2(1, 1)
     merge: bool = False
     on_channel: bool = True
@@ -114,6 +117,21 @@ class DvsLayer:
     monitor_enable: bool = False
     raw_monitor_enable: bool = False
     destinations: Tuple[DvsDestination, DvsDestination] = (DvsDestination(), DvsDestination())
+
+    @property
+    def output_shape(self) -> Tuple[int, int, int]:
+        """(C, H, W) of what the DVS layer sends on."""
+        return dvs_output_shape(self.origin, self.cut, self.mirror_diagonal, self.merge)
+
+
+def dvs_output_shape(origin, cut, mirror_diagonal: bool, merge: bool) -> Tuple[int, int, int]:
+    """(C, H, W) of what the DVS layer sends on: its inclusive crop ``origin``..``cut`` (anything with
+    ``x`` and ``y``), x and y swapped by the diagonal mirror, one feature when polarities merge (U06, U07)."""
+    width = cut.x - origin.x + 1
+    height = cut.y - origin.y + 1
+    if mirror_diagonal:
+        width, height = height, width
+    return (1 if merge else 2, height, width)
 
 
 @dataclass(frozen=True)
@@ -138,13 +156,6 @@ class ChipConfig:
 
 
 # ---------------------------------------------------------------- header
-
-
-@dataclass(frozen=True)
-class Memory:
-    kernel: int
-    neuron: int
-    bias: int
 
 
 @dataclass(frozen=True)
@@ -207,10 +218,7 @@ class Config:
 
     # -- lookups used by run-time consumers
     def layer(self, name: str) -> LayerRecord:
-        for record in self.header.layers:
-            if record.name == name:
-                return record
-        raise KeyError(name)
+        return named(self.header.layers, name)
 
     def core_of(self, name: str) -> int:
         return self.layer(name).core
@@ -462,14 +470,14 @@ def _dump(value, indent: int = 0) -> str:
     return json.dumps(value)
 
 
-_INT8_TEXT = np.array([str(i) for i in range(-128, 128)], dtype=object)
+_WORD_TEXT = np.array([str(i) for i in range(CHIP.weight.min, CHIP.weight.max + 1)], dtype=object)
 
 
 def _array_text(array: np.ndarray, pad: str, closing_pad: str) -> str:
     """An integer array as JSON, one line per outermost index (as json.dumps would write each line).
 
     The whole array is one ``str.format`` over a template of its shape, with the numbers' text
-    looked up for the int8 range: fast enough to keep `dynapspec compile` near its import time.
+    looked up for the weight word's range: fast enough to keep `dynapspec compile` near its import time.
     """
     def template(shape) -> str:
         if not shape:
@@ -479,8 +487,8 @@ def _array_text(array: np.ndarray, pad: str, closing_pad: str) -> str:
 
     rows = (",\n" + pad).join([template(array.shape[1:])] * array.shape[0])
     flat = array.reshape(-1)
-    if flat.min() >= -128 and flat.max() <= 127:  # weights, kill bits, zero states: look the text up
-        tokens = _INT8_TEXT[flat.astype(np.int64) + 128].tolist()
+    if flat.min() >= CHIP.weight.min and flat.max() <= CHIP.weight.max:  # weights, kill bits, zero states
+        tokens = _WORD_TEXT[flat.astype(np.int64) - CHIP.weight.min].tolist()
     else:
         tokens = list(map(str, flat.tolist()))
     return "[\n" + pad + rows.format(*tokens) + "\n" + closing_pad + "]"

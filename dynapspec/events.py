@@ -21,12 +21,13 @@ from typing import Any, Dict, Mapping, NoReturn, Optional, Tuple, Union
 
 import numpy as np
 
+from . import chips
 from .errors import Location, SpecError
 
 TIME_UNIT = "us"
 FILE_FORMAT = "dynapspec-events"
 FILE_FORMAT_VERSION = 1
-DVS_CORE = 13  # the "layer" samna reports for DVS-layer output
+DVS_CORE = chips.layout().dvs_layer  # the "layer" samna reports for DVS-layer output
 DVS_NAME = "dvs"  # the name the DVS layer goes by in monitors and results
 READOUT_NAME = "readout"  # on a board, monitoring it brings ReadoutValue events (and silences spikes)
 
@@ -403,7 +404,7 @@ def write_event_file(path: Union[str, Path], content: EventFile) -> None:
             if content.states:
                 group = f.create_group("states")
                 for name in sorted(content.states):
-                    group.create_dataset(name, data=np.asarray(content.states[name], dtype=np.int16), track_times=False)
+                    group.create_dataset(name, data=np.asarray(content.states[name], dtype=chips.layout().state.dtype), track_times=False)
             if content.dropped is not None:
                 f.attrs["dropped_events"] = int(content.dropped)
             for name in ("readout", "readout_pins", "raw_dvs"):

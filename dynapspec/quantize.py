@@ -17,13 +17,14 @@ from typing import List, Tuple
 
 import numpy as np
 
+from . import chips
 from .errors import Diagnostic, SpecError, error, warning
 from .network import ChipLayer, Network
 
 # Warn when more than this fraction of a layer's non-zero weights round to zero.
 ZERO_FRACTION_WARNING = 0.25
-WEIGHT_BITS = 8
-STATE_BITS = 16
+CHIP = chips.layout()
+WEIGHT, STATE = CHIP.weight, CHIP.state  # the chip's words (U19)
 
 
 def tensor_scale(values: np.ndarray, bits: int) -> float:
@@ -58,7 +59,7 @@ def quantize(network: Network) -> Tuple[Network, Tuple[Diagnostic, ...]]:
 
 def layer_scale(layer: ChipLayer) -> float:
     thresholds = [layer.threshold_high] if layer.threshold_low is None else [layer.threshold_low, layer.threshold_high]
-    return min(tensor_scale(layer.weight, WEIGHT_BITS), tensor_scale(np.array(thresholds), STATE_BITS))
+    return min(tensor_scale(layer.weight, WEIGHT.bits), tensor_scale(np.array(thresholds), STATE.bits))
 
 
 def _quantize_layer(layer: ChipLayer, errors: list, warnings: list):
@@ -76,7 +77,7 @@ def _quantize_layer(layer: ChipLayer, errors: list, warnings: list):
         return None
     weight = np.rint(layer.weight * scale)
     high = int(np.rint(layer.threshold_high * scale))
-    low = -(2 ** (STATE_BITS - 1)) if layer.threshold_low is None else int(np.rint(layer.threshold_low * scale))
+    low = STATE.min if layer.threshold_low is None else int(np.rint(layer.threshold_low * scale))
     nonzero = layer.weight != 0
     vanished = int(np.count_nonzero(nonzero & (weight == 0)))
     if not weight.any():
@@ -105,7 +106,7 @@ def _quantize_layer(layer: ChipLayer, errors: list, warnings: list):
 def _scale_reason(layer: ChipLayer) -> str:
     """Which tensor set the layer's scale, and what would give small weights more resolution."""
     thresholds = [layer.threshold_high] if layer.threshold_low is None else [layer.threshold_low, layer.threshold_high]
-    if tensor_scale(np.array(thresholds), STATE_BITS) < tensor_scale(layer.weight, WEIGHT_BITS):
+    if tensor_scale(np.array(thresholds), STATE.bits) < tensor_scale(layer.weight, WEIGHT.bits):
         return "the thresholds set the step (16-bit range); smaller thresholds relative to the weights give it more resolution"
     return "the largest weight sets the step; a narrower weight distribution gives small weights more resolution"
 
@@ -113,7 +114,7 @@ def _scale_reason(layer: ChipLayer) -> str:
 def _check_integer_layer(layer: ChipLayer, errors: list):
     """``quantize: false``: weights and thresholds are used as given (scale 1)."""
     weight = layer.weight
-    qmin, qmax = -(2 ** (WEIGHT_BITS - 1)), 2 ** (WEIGHT_BITS - 1) - 1
+    qmin, qmax = WEIGHT.min, WEIGHT.max
     if not np.array_equal(weight, np.rint(weight)) or weight.min() < qmin or weight.max() > qmax:
         errors.append(
             error(
@@ -131,27 +132,28 @@ def _check_integer_layer(layer: ChipLayer, errors: list):
             error("threshold-range", f"{layer.name}: with `quantize: false` thresholds must be integers", layer.location)
         )
         return None
-    low = -(2 ** (STATE_BITS - 1)) if layer.threshold_low is None else int(layer.threshold_low)
+    low = STATE.min if layer.threshold_low is None else int(layer.threshold_low)
     return replace(
         layer, weight=weight.astype(np.int64), threshold_high=int(layer.threshold_high), threshold_low=low, scale=1.0
     )
 
 
 def _post_checks(layer: ChipLayer, errors: list, warnings: list) -> None:
-    high_max = 2 ** (STATE_BITS - 1) - 1
-    if not 1 <= layer.threshold_high <= high_max:
+    if not CHIP.threshold_high[0] <= layer.threshold_high <= CHIP.threshold_high[1]:
         errors.append(
             error(
                 "quant-threshold",
-                f"{layer.name}: threshold_high becomes {layer.threshold_high}; the chip needs 1..{high_max} (U10)",
+                f"{layer.name}: threshold_high becomes {layer.threshold_high}; "
+                f"the chip needs {CHIP.threshold_high[0]}..{CHIP.threshold_high[1]} (U10)",
                 layer.location,
             )
         )
-    if not -(high_max + 1) <= layer.threshold_low <= -1:  # type: ignore[operator]  # quantized: an int
+    if not CHIP.threshold_low[0] <= layer.threshold_low <= CHIP.threshold_low[1]:  # type: ignore[operator]  # quantized: an int
         errors.append(
             error(
                 "quant-threshold",
-                f"{layer.name}: threshold_low becomes {layer.threshold_low}; the chip allows -32768..-1 (U10) — "
+                f"{layer.name}: threshold_low becomes {layer.threshold_low}; "
+                f"the chip allows {CHIP.threshold_low[0]}..{CHIP.threshold_low[1]} (U10) — "
                 "a floor that rounds to 0 is too close to zero for this layer's scale",
                 layer.location,
             )

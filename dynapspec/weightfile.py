@@ -15,6 +15,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .chips import layout
 from .errors import Diagnostic, warning
 from .spec.model import Conv, LayerSpec, Spec
 
@@ -53,7 +54,7 @@ def needs(spec: Spec, target: Optional[str] = None) -> Tuple[List[Need], Tuple[D
             layer=layer.name,
             dataset=layer.weight_dataset,
             shape=shape,
-            dtype="float32" if layer.quantize else "int8",
+            dtype="float32" if layer.quantize else layout().weight.dtype,
             layout=_layout(layer, shape, chip_layer.input_shape if chip_layer else None, chip_layer),
             quantize=layer.quantize,
         ))
@@ -82,12 +83,12 @@ def _layout(layer: LayerSpec, shape, input_shape, chip_layer) -> str:
 
 def template_values(need: Need, fill: str, rng: np.random.Generator) -> np.ndarray:
     """Zeros, or values drawn like a common initialisation: uniform in +-1/sqrt(fan-in) (integers
-    -8..8 for ``quantize: false`` layers, which take int8 values as given)."""
+    -8..8 for ``quantize: false`` layers, which take chip weight words as given)."""
     assert need.shape is not None, "a template is written only when every shape is known"
     if fill == "zeros":
-        return np.zeros(need.shape, dtype=np.float32 if need.quantize else np.int8)
+        return np.zeros(need.shape, dtype=np.float32 if need.quantize else layout().weight.dtype)
     if not need.quantize:
-        return rng.integers(-8, 9, size=need.shape).astype(np.int8)
+        return rng.integers(-8, 9, size=need.shape).astype(layout().weight.dtype)
     bound = 1.0 / np.sqrt(int(np.prod(need.shape[1:])))
     return rng.uniform(-bound, bound, size=need.shape).astype(np.float32)
 

@@ -11,16 +11,9 @@ from typing import Optional, Tuple
 
 import yaml
 
-_FAMILIES = ("dynapcnn", "speck2e", "speck2f")
+from ..memory import Memory
 
-
-@dataclass(frozen=True)
-class CoreMemory:
-    """Capacity of one core, in entries."""
-
-    kernel: int
-    neuron: int
-    bias: int
+SHARED = "_common"  # the facts every family shares; any other YAML file here is a chip family
 
 
 @dataclass(frozen=True)
@@ -37,7 +30,41 @@ class Limits:
     state_bits: int
     threshold_high: Tuple[int, int]
     threshold_low: Tuple[int, int]
-    bias: Tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Word:
+    """A signed word of chip memory: weights are 8-bit, neuron states and thresholds 16-bit (U19)."""
+
+    bits: int
+
+    @property
+    def min(self) -> int:
+        return -(1 << (self.bits - 1))
+
+    @property
+    def max(self) -> int:
+        return (1 << (self.bits - 1)) - 1
+
+    @property
+    def dtype(self) -> str:
+        """The numpy integer type of exactly this width."""
+        return f"int{self.bits}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The facts every family shares, on which the configuration document, the event format and the
+    simulator are built (one document type serves every chip)."""
+
+    core_count: int
+    readout_layer: int  # the destination "layer" that feeds the readout
+    dvs_layer: int  # the "layer" the DVS layer's events are reported from
+    weight: Word
+    state: Word
+    threshold_high: Tuple[int, int]
+    threshold_low: Tuple[int, int]
+    sensor_size: Tuple[int, int]  # x, y: the DVS layer's input plane
 
 
 @dataclass(frozen=True)
@@ -55,8 +82,7 @@ class ChipProfile:
     has_sensor: bool
     has_readout: bool
     has_kill_bits: bool
-    leak_broken_cores: Tuple[int, ...]
-    cores: Tuple[CoreMemory, ...]
+    cores: Tuple[Memory, ...]  # each core's capacity
     limits: Limits
     readout_layer: int
     dvs_layer: int
@@ -73,8 +99,30 @@ def _read(name: str) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _families() -> dict:
-    common = _read("_common")
-    return {family: {**common, **_read(family)} for family in _FAMILIES}
+    common = _read(SHARED)
+    names = sorted(f.name[: -len(".yaml")] for f in resources.files(__name__).iterdir() if f.name.endswith(".yaml"))
+    return {family: {**common, **_read(family)} for family in names if family != SHARED}
+
+
+@functools.lru_cache(maxsize=None)
+def layout() -> Layout:
+    """The shared facts; a profile that overrides one of them breaks the one-document design, so it is refused."""
+    found = {
+        Layout(
+            core_count=len(data["cores"]),
+            readout_layer=data["readout_layer"],
+            dvs_layer=data["dvs_layer"],
+            weight=Word(data["limits"]["weight_bits"]),
+            state=Word(data["limits"]["state_bits"]),
+            threshold_high=tuple(data["limits"]["threshold_high"]),
+            threshold_low=tuple(data["limits"]["threshold_low"]),
+            sensor_size=tuple(data["dvs"]["sensor_size"]),
+        )
+        for data in _families().values()
+    }
+    if len(found) != 1:
+        raise ValueError(f"chip profiles disagree on facts every family must share: {sorted(map(str, found))}")
+    return found.pop()
 
 
 def _tuple(value):
@@ -101,8 +149,7 @@ def profile(target: str) -> ChipProfile:
             has_sensor=data["has_sensor"],
             has_readout=data["has_readout"],
             has_kill_bits=data["has_kill_bits"],
-            leak_broken_cores=tuple(data["leak_broken_cores"]),
-            cores=tuple(CoreMemory(**c) for c in data["cores"]),
+            cores=tuple(Memory(**c) for c in data["cores"]),
             limits=Limits(**{k: _tuple(v) for k, v in data["limits"].items()}),
             readout_layer=data["readout_layer"],
             dvs_layer=data["dvs_layer"],

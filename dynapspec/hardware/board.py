@@ -16,8 +16,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .. import chips
-from ..config import Config
+from .. import chips, monitoring
+from ..config import CHIP, Config
 from ..errors import Diagnostic, DynapspecError, Location, SpecError, reason, warning
 from ..events import (
     CHIP_SPIKE_DTYPE,
@@ -75,7 +75,7 @@ class Board:
         self._dropped_class = _dropped_class(samna)
         self._closed = False
         self._config: Optional[Config] = None
-        self._request: monitors.Monitor = None
+        self._request: monitoring.Monitor = None
         self._raw_dvs = False
         self._names: Sequence[str] = ()
         self._slow_clock_on = False
@@ -124,7 +124,7 @@ class Board:
         """Write ``config`` (with the monitors chosen by :meth:`monitor`) and let it settle."""
         self._open_or_fail()
         check_target(config, self.profile.target, self.device)
-        names = monitors.resolve(config, self._request)
+        names = monitoring.resolve(config, self._request, readout=True)
         effective = config if self._request is None else monitors.with_monitors(config, names)
         if self._raw_dvs:
             effective = _with_dvs(effective, raw_monitor_enable=True)
@@ -137,7 +137,7 @@ class Board:
         self._config, self._names, self._applied = config, names, samna_config
         self.warnings += monitors.notes(effective, names)
 
-    def monitor(self, layers: monitors.Monitor, raw_dvs: bool = False) -> None:
+    def monitor(self, layers: monitoring.Monitor, raw_dvs: bool = False) -> None:
         """Choose what the host sees (``"all"``, names, ``"dvs"``; ``raw_dvs``: the DVS layer's raw
         input too); re-applies if already configured."""
         self._request, self._raw_dvs = layers, raw_dvs
@@ -176,7 +176,7 @@ class Board:
         for record in config.header.layers:
             shape = config.chip.cnn_layers[record.core].dimensions.output_shape
             features, width, height = shape.feature_count, shape.size.x, shape.size.y
-            out[record.name] = np.zeros((features, width, height), dtype=np.int16)
+            out[record.name] = np.zeros((features, width, height), dtype=CHIP.state.dtype)
             for y in range(height):
                 for x in range(width):
                     for f in range(features):
@@ -196,7 +196,7 @@ class Board:
                            f"{timeout_s:g} s", self.device)
         return out
 
-    def run(self, events=None, monitor: monitors.Monitor = None, duration_s: Optional[float] = None,
+    def run(self, events=None, monitor: monitoring.Monitor = None, duration_s: Optional[float] = None,
             quiet_s: Optional[float] = None, timeout_s: float = 60.0, record_states: bool = False,
             keep_time: bool = False) -> RunResult:
         """Play a finite input and collect the answer (docs/hardware.md, "Timing").

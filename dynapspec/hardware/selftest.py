@@ -131,7 +131,8 @@ def _sensor_order(board: Board, nets: "_Networks") -> Check:
     passed = "unknown" if applied is None else configure.sensor_passed(applied)
     n = 2000
     rng = np.random.default_rng(1)
-    sent = dvs_events(rng.integers(0, 128, n) // 2 * 2, rng.integers(0, 128, n) // 2 * 2, np.arange(n) * 50,
+    width, height = board.profile.sensor_size
+    sent = dvs_events(rng.integers(0, width, n) // 2 * 2, rng.integers(0, height, n) // 2 * 2, np.arange(n) * 50,
                       rng.integers(0, 2, n))
     result = board.run(sent)
     seen = len(result.layers.get("dvs", []))

@@ -8,15 +8,14 @@ innermost loop runs: weights ``[c][j][k-1-i][f]`` (i along x, j along y), states
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Tuple, Type
+from typing import Dict, List, Tuple
 
 import numpy as np
 
-from ..config import NUM_CORES, CnnCore, Config, DvsLayer
+from ..config import CHIP, NUM_CORES, CnnCore, Config, DvsLayer
 from ..errors import Location, SpecError
-from .dvs import dvs_output_shape
 
-READOUT = 12  # destination that feeds the readout, which the simulator does not model
+READOUT = CHIP.readout_layer  # destination that feeds the readout, which the simulator does not model
 
 # The per-core table the kernel reads, one int64 row per core (zeros for an unconfigured core):
 # input C, W, H; output F, OW, OH; kernel, padding, stride; thresholds and keep (1 = subtract,
@@ -30,8 +29,10 @@ COLUMNS = (
  KEEP, KILLABLE, W_OFFSET, V_OFFSET, TO0, POOL0, SHIFT0, TO1, POOL1, SHIFT1) = range(len(COLUMNS))  # fmt: skip
 DIMS = slice(C_IN, SY + 1)  # the columns from dimensions
 SLOTS = ((TO0, POOL0, SHIFT0), (TO1, POOL1, SHIFT1))  # each destination slot's columns
-DTYPES: Dict[str, Type[np.integer]] = {"weights": np.int8, "w_alive": np.uint8, "initial": np.int16, "v_alive": np.uint8}  # Tables' arrays
-WEIGHT, STATE = np.iinfo(DTYPES["weights"]), np.iinfo(DTYPES["initial"])  # the chip's words (U19)
+# Tables' arrays: the chip's words (U19), which the kernels read as int8 and int16
+DTYPES: Dict[str, np.dtype] = {"weights": np.dtype(CHIP.weight.dtype), "w_alive": np.dtype(np.uint8),
+                               "initial": np.dtype(CHIP.state.dtype), "v_alive": np.dtype(np.uint8)}
+WEIGHT, STATE = np.iinfo(DTYPES["weights"]), np.iinfo(DTYPES["initial"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,7 +93,7 @@ def build_tables(config: Config, source: str = "<config>") -> Tables:
         dvs = config.chip.dvs_layer
         _check_dvs(dvs, source)
         feeds = [
-            (d.layer, dvs_output_shape(dvs), f"chip.dvs_layer.destinations[{slot}]")
+            (d.layer, dvs.output_shape, f"chip.dvs_layer.destinations[{slot}]")
             for slot, d in enumerate(dvs.destinations)
             if d.enable and d.layer != READOUT
         ]

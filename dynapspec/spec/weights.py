@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .. import h5guard, limits
+from .. import chips, h5guard, limits
 from ..errors import Diagnostic, error
 from ..fileio import input_problem, printable
 from ..suggest import Suggester
@@ -160,13 +160,14 @@ def _check_layer(file: _File, layer: LayerSpec) -> LayerWeights:
             f"{_index_text(index)}; weights must be finite numbers",
         )
     if not layer.quantize:
-        off = (values != np.rint(values)) | (values < -128) | (values > 127)
+        word = chips.layout().weight
+        off = (values != np.rint(values)) | (values < word.min) | (values > word.max)
         if off.any():
             index = _first_index(off)
             raise _Problem(
                 "weights-not-integer",
                 f"{layer.weight_dataset} has {values[index]:g} at {_index_text(index)}; with `quantize: false` "
-                "weights are used as given and must be integers in -128..127 (int8)",
+                f"weights are used as given and must be integers in {word.min}..{word.max} ({word.dtype})",
             )
     values.setflags(write=False)
     return LayerWeights(values, dataset_sha256(raw))

@@ -39,6 +39,9 @@ settings.register_profile(
     print_blob=True, suppress_health_check=list(HealthCheck),
 )
 PROFILE = settings.get_profile("dynapspec-" + os.environ.get("DYNAPSPEC_FUZZ", "ci"))
+# Read at import, like the profile: tests/conftest.py clears DYNAPSPEC_* for every test it runs.
+STATS_FILE = os.environ.get("DYNAPSPEC_FUZZ_STATS")
+COUNTER_FILE = os.environ.get("DYNAPSPEC_FUZZ_COUNTER")
 
 
 class Hang(Exception):
@@ -121,9 +124,8 @@ def holds(call):
 
 def _record(outcome: str) -> None:
     """Tally outcomes (``ok`` or the codes raised) when DYNAPSPEC_FUZZ_STATS names a file: what the fuzzer reaches."""
-    path = os.environ.get("DYNAPSPEC_FUZZ_STATS")
-    if path:
-        with open(path, "a") as stats:
+    if STATS_FILE:
+        with open(STATS_FILE, "a") as stats:
             stats.write(outcome + "\n")
 
 
@@ -135,7 +137,6 @@ def workdir():
 
 def _count() -> None:
     """Count examples for the long run's report (tests/fuzz/run.py sets the file)."""
-    path = os.environ.get("DYNAPSPEC_FUZZ_COUNTER")
-    if path:
-        with open(path, "a") as counter:
+    if COUNTER_FILE:
+        with open(COUNTER_FILE, "a") as counter:
             counter.write(".")
