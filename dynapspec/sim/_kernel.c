@@ -90,6 +90,7 @@ typedef struct {
     PyObject *out;            /* bytearray of records; its first n_out are written */
     Py_ssize_t n_out;
     uint64_t t;               /* timestamp of the input event being propagated */
+    Py_ssize_t n_v, n_weights;
 } Run;
 
 /* The neurons one event reaches: `rows` output rows (oy ascending) of `runs` runs of `len`
@@ -103,6 +104,8 @@ typedef struct {
     const uint8_t *v_alive, *w_alive;
     Py_ssize_t rows, runs, len, v_row, v_run, w_row, w_run;
     int16_t high, low, keep_mask;
+    const int16_t *v_end; /* the ends of the state and weight arrays */
+    const int8_t *w_end;
 } Field;
 
 /* ---------------------------------------------------------------- neuron updates */
@@ -169,29 +172,53 @@ static Py_ssize_t update_run_killable(const Field *fd, Py_ssize_t r, Py_ssize_t 
 }
 
 #ifdef HAVE_AVX2_PATH
-/* With AVX2, 16 neurons at a time: the hardware's saturating add (U19) and compare. Neurons
- * rarely fire, so the fired bits are worked out and stored only when one did. */
-__attribute__((target("avx2"))) static Py_ssize_t update_run_avx2(const Field *fd, Py_ssize_t r, Py_ssize_t s,
-                                                                  Fired *fired)
+/* The update of 16 neurons with AVX2: the hardware's saturating add (U19) and compare, the reset
+ * (`subtract` the threshold, or to zero) fixed at compile time. Returns the fire mask. */
+__attribute__((target("avx2"))) static ALWAYS_INLINE __m256i update16_avx2(__m256i *u, __m256i wq, __m256i h,
+                                                                           __m256i below, __m256i l, int subtract)
+{
+    __m256i s = _mm256_adds_epi16(*u, wq), fire = _mm256_cmpgt_epi16(s, below);
+    s = subtract ? _mm256_sub_epi16(s, _mm256_and_si256(fire, h)) : _mm256_andnot_si256(fire, s);
+    *u = _mm256_max_epi16(s, l);
+    return fire;
+}
+
+/* Bit i of the result: lane i of `fire` is set. */
+__attribute__((target("avx2"))) static ALWAYS_INLINE uint32_t bits_of(__m256i fire)
+{
+    return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm256_castsi256_si128(fire), _mm256_extracti128_si256(fire, 1)));
+}
+
+/* A run with AVX2, 16 neurons at a time. Neurons rarely fire, so the fired bits are worked out and
+ * stored only when one did. The last few neurons of a run are done as 16 too, the ones past the
+ * run written back as they were (they are other neurons), except at the very end of the arrays. */
+__attribute__((target("avx2"))) static ALWAYS_INLINE Py_ssize_t update_run_avx2(const Field *fd, Py_ssize_t r,
+                                                                                Py_ssize_t s, Fired *fired,
+                                                                                int subtract)
 {
     int16_t *restrict v = fd->v + r * fd->v_row + s * fd->v_run;
     const int8_t *restrict w = fd->w + r * fd->w_row + s * fd->w_run;
     const Py_ssize_t len = fd->len;
     const __m256i h = _mm256_set1_epi16(fd->high), below = _mm256_set1_epi16((int16_t)(fd->high - 1));
-    const __m256i l = _mm256_set1_epi16(fd->low), keep = _mm256_set1_epi16(fd->keep_mask);
+    const __m256i l = _mm256_set1_epi16(fd->low);
     Py_ssize_t n = 0, q = 0;
     for (; q + 16 <= len; q += 16) {
-        __m256i wq = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + q)));
-        __m256i u = _mm256_adds_epi16(_mm256_loadu_si256((const __m256i *)(v + q)), wq);
-        __m256i fire = _mm256_cmpgt_epi16(u, below);
-        u = _mm256_blendv_epi8(u, _mm256_and_si256(_mm256_sub_epi16(u, h), keep), fire);
-        _mm256_storeu_si256((__m256i *)(v + q), _mm256_max_epi16(u, l));
-        if (_mm256_movemask_epi8(fire)) {
-            __m128i bytes = _mm_packs_epi16(_mm256_castsi256_si128(fire), _mm256_extracti128_si256(fire, 1));
-            fired[n++] = (Fired){(int32_t)r, (int32_t)s, (int32_t)q, (uint32_t)_mm_movemask_epi8(bytes)};
-        }
+        __m256i u = _mm256_loadu_si256((const __m256i *)(v + q));
+        __m256i fire = update16_avx2(&u, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + q))), h, below, l, subtract);
+        _mm256_storeu_si256((__m256i *)(v + q), u);
+        if (_mm256_movemask_epi8(fire))
+            fired[n++] = (Fired){(int32_t)r, (int32_t)s, (int32_t)q, bits_of(fire)};
     }
-    if (q < len) { /* the last few */
+    if (q < len && v + q + 16 <= fd->v_end && w + q + 16 <= fd->w_end) {
+        const __m256i lane = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        __m256i past = _mm256_cmpgt_epi16(lane, _mm256_set1_epi16((int16_t)(len - q - 1)));
+        __m256i old = _mm256_loadu_si256((const __m256i *)(v + q)), u = old;
+        __m256i fire = update16_avx2(&u, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + q))), h, below, l, subtract);
+        _mm256_storeu_si256((__m256i *)(v + q), _mm256_blendv_epi8(u, old, past));
+        fire = _mm256_andnot_si256(past, fire);
+        if (_mm256_movemask_epi8(fire))
+            fired[n++] = (Fired){(int32_t)r, (int32_t)s, (int32_t)q, bits_of(fire)};
+    } else if (q < len) { /* the last few, at the very end of the arrays */
         uint32_t bits = 0;
         for (Py_ssize_t i = q; i < len; i++)
             bits |= (uint32_t)update_one(v + i, w[i], fd->high, fd->low, fd->keep_mask) << (i - q);
@@ -199,6 +226,18 @@ __attribute__((target("avx2"))) static Py_ssize_t update_run_avx2(const Field *f
             fired[n++] = (Fired){(int32_t)r, (int32_t)s, (int32_t)q, bits};
     }
     return n;
+}
+
+__attribute__((target("avx2"))) static Py_ssize_t update_run_avx2_subtract(const Field *fd, Py_ssize_t r,
+                                                                           Py_ssize_t s, Fired *fired)
+{
+    return update_run_avx2(fd, r, s, fired, 1);
+}
+
+__attribute__((target("avx2"))) static Py_ssize_t update_run_avx2_to_zero(const Field *fd, Py_ssize_t r,
+                                                                          Py_ssize_t s, Fired *fired)
+{
+    return update_run_avx2(fd, r, s, fired, 0);
 }
 #endif
 
@@ -229,7 +268,9 @@ static Py_ssize_t integrate_killable(const Field *fd, Fired *fired)
 #ifdef HAVE_AVX2_PATH
 __attribute__((target("avx2"))) static Py_ssize_t integrate_avx2(const Field *fd, Fired *fired)
 {
-    return integrate_with(update_run_avx2, fd, fired);
+    if (fd->keep_mask)
+        return integrate_with(update_run_avx2_subtract, fd, fired);
+    return integrate_with(update_run_avx2_to_zero, fd, fired);
 }
 #endif
 
@@ -347,7 +388,7 @@ static int deliver(Run *run, int n, int c, int x, int y)
     Py_ssize_t wb = core->w_offset + ((c * k + j) * k + flipped) * nf;
     Field fd = {run->v + vb, run->weights + wb, run->v_alive + vb, run->w_alive + wb, oy_hi - oy_lo + 1,
                 core->sx == 1 ? 1 : cols, core->sx == 1 ? cols * nf : nf, core->v_row, nf, core->w_row, core->w_run,
-                core->high, core->low, core->keep_mask};
+                core->high, core->low, core->keep_mask, run->v + run->n_v, run->weights + run->n_weights};
     Py_ssize_t n_fired = (core->killable ? integrate_killable : integrate_fast)(&fd, core->fired);
     return route(run, n, core->fired, n_fired, ox_lo, oy_lo);
 }
@@ -455,7 +496,8 @@ static PyObject *kernel_run(PyObject *self, PyObject *args)
     const int32_t *ec = c.buf, *ex = x.buf, *ey = y.buf;
     const uint64_t *et = t.buf;
     Core *cores = PyMem_Calloc(n_cores ? n_cores : 1, sizeof(Core));
-    Run run = {cores, weights.buf, w_alive.buf, v.buf, v_alive.buf, monitored.buf, counts.buf, out, PyByteArray_GET_SIZE(out) / REC_SIZE, 0};
+    Run run = {cores, weights.buf, w_alive.buf, v.buf, v_alive.buf, monitored.buf, counts.buf, out, PyByteArray_GET_SIZE(out) / REC_SIZE, 0,
+               v.len / 2, weights.len};
     if (!cores) {
         PyErr_NoMemory();
         goto done;
