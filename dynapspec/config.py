@@ -21,6 +21,8 @@ import numpy as np
 
 from . import chips, limits
 from .errors import Diagnostic, SpecError, Location
+from .memory import Memory
+from .spec.model import named
 
 FORMAT = "dynapspec-config"
 FORMAT_VERSION = 1
@@ -116,6 +118,21 @@ class DvsLayer:
     raw_monitor_enable: bool = False
     destinations: Tuple[DvsDestination, DvsDestination] = (DvsDestination(), DvsDestination())
 
+    @property
+    def output_shape(self) -> Tuple[int, int, int]:
+        """(C, H, W) of what the DVS layer sends on."""
+        return dvs_output_shape(self.origin, self.cut, self.mirror_diagonal, self.merge)
+
+
+def dvs_output_shape(origin, cut, mirror_diagonal: bool, merge: bool) -> Tuple[int, int, int]:
+    """(C, H, W) of what the DVS layer sends on: its inclusive crop ``origin``..``cut`` (anything with
+    ``x`` and ``y``), x and y swapped by the diagonal mirror, one feature when polarities merge (U06, U07)."""
+    width = cut.x - origin.x + 1
+    height = cut.y - origin.y + 1
+    if mirror_diagonal:
+        width, height = height, width
+    return (1 if merge else 2, height, width)
+
 
 @dataclass(frozen=True)
 class Readout:
@@ -139,13 +156,6 @@ class ChipConfig:
 
 
 # ---------------------------------------------------------------- header
-
-
-@dataclass(frozen=True)
-class Memory:
-    kernel: int
-    neuron: int
-    bias: int
 
 
 @dataclass(frozen=True)
@@ -208,10 +218,7 @@ class Config:
 
     # -- lookups used by run-time consumers
     def layer(self, name: str) -> LayerRecord:
-        for record in self.header.layers:
-            if record.name == name:
-                return record
-        raise KeyError(name)
+        return named(self.header.layers, name)
 
     def core_of(self, name: str) -> int:
         return self.layer(name).core

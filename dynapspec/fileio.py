@@ -45,8 +45,10 @@ def _kind(mode: int) -> str:
 
 
 def printable(path: PathLike) -> str:
-    """A path for a message: control characters (a NUL, a newline) written as escapes."""
+    """A path for a message: control characters (a NUL, a newline) and bytes that are not UTF-8 written as escapes."""
     text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "backslashreplace")
     return re.sub("[\x00-\x1f\x7f]", lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 

@@ -209,6 +209,8 @@ class Reader:
         out = []
         for name in names:
             where = posixpath.join(path or "/", printable(name))
+            if isinstance(name, bytes):  # h5py gives the raw bytes of a name that is not UTF-8
+                raise Refused(FORMAT, "has a member name that is not UTF-8 text (a damaged file?)", where, self.name)
             if "\0" in name:
                 raise Refused(FORMAT, "has a name holding a NUL character, which HDF5 names cannot contain", where, self.name)
             link = self.call("reading a link", where, lambda n=name: group.get(n, getlink=True))

@@ -6,7 +6,16 @@ bias   = F if the layer has biases, else 0 (dynapspec refuses non-zero biases, s
 """
 from __future__ import annotations
 
-from .network import Memory
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Entries of each core memory: what a layer needs, or (in a chip profile) what a core has."""
+
+    kernel: int
+    neuron: int
+    bias: int
 
 
 def clog2(n: int) -> int:

@@ -10,9 +10,9 @@ from typing import Optional, Tuple, Union
 
 import numpy as np
 
-from .config import Memory
 from .errors import Location
-from .spec.model import XY, DvsInput
+from .memory import Memory
+from .spec.model import XY, DvsInput, named
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,7 @@ class Network:
     layers: Tuple[ChipLayer, ...]  # in topological order (sources before destinations)
 
     def layer(self, name: str) -> ChipLayer:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(name)
+        return named(self.layers, name)
 
     def __repr__(self) -> str:
         from .display import short_repr

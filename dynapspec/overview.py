@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
 from . import chips
-from .config import Memory
 from .errors import Diagnostic, SpecError
+from .memory import Memory
 
 Shape = Tuple[int, int, int]
 
@@ -40,7 +40,7 @@ class CoreRow:
     core: int
     layer: Optional[str]
     used: Optional[Memory]
-    capacity: chips.CoreMemory
+    capacity: Memory
 
 
 @dataclass(frozen=True)

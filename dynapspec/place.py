@@ -18,7 +18,8 @@ from typing import Dict, List, Sequence, Tuple
 
 from . import chips
 from .errors import Diagnostic, SpecError, error
-from .network import ChipLayer, Memory, Network
+from .memory import Memory
+from .network import ChipLayer, Network
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Placement:
         return self.cores[name]
 
 
-def fits(memory: Memory, core: chips.CoreMemory) -> bool:
+def fits(memory: Memory, core: Memory) -> bool:
     return memory.kernel <= core.kernel and memory.neuron <= core.neuron and memory.bias <= core.bias
 
 

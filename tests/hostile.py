@@ -254,6 +254,9 @@ def _weights_cases() -> List[Case]:
         Case("weights_nul_in_dataset_name",
              lambda d: network(d, spec=SPEC.replace("dense: {features: 2}", 'dense: {features: 2}\n    weight: "/out/weight\\0junk"')),
              "weights-file", 1, "holds a NUL character"),
+        # found by the weights fuzzer: h5py gives a name that is not UTF-8 as bytes (the listing for the message crashed)
+        Case("weights_name_not_utf8", lambda d: network(d, conv1=lambda f: f.create_group(b"co\xcbv1")), "weights-missing", 1,
+             "no dataset /conv1/weight"),
         Case("weights_fifo", lambda d: (network(d), os.remove(d / W), fifo(d, W))[0], "file-type", 1, "is a FIFO (named pipe)",
              process=True),
         Case("weights_directory", lambda d: (network(d), os.remove(d / W), os.mkdir(d / W))[0], "weights-file", 1, "is a directory"),

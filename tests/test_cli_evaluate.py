@@ -131,7 +131,7 @@ def test_scheduler_option_runs_on_a_dask_cluster_with_the_same_result(tmp_path, 
     local, remote = tmp_path / "local.json", tmp_path / "remote.json"
     assert run("evaluate", network, data, "--workers", "1", "-o", local)[0] == 0
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://",
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+                                  host="127.0.0.1", dashboard_address=":0") as cluster:
         code, stdout, stderr = run("evaluate", network, data, "--scheduler", cluster.scheduler_address, "--chunk", "2", "-o", remote)
     assert code == 0, stderr
     assert f"Dask cluster {cluster.scheduler_address}" in stdout

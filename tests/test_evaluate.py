@@ -376,7 +376,7 @@ def test_one_worker_two_workers_and_a_dask_cluster_give_identical_results():
     data[7] = (spike_events([0], [0], [99], [0]), 1)  # a failing sample fails the same way everywhere
     one = evaluate(spec, data, workers=1, chunk_size=3, float_model=True)
     two = evaluate(spec, data, workers=2, chunk_size=3, float_model=True)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
             dask = evaluate(spec, data, client=client, chunk_size=3, float_model=True)
     assert "2 local worker processes" in two.backend and "Dask" in dask.backend
@@ -424,7 +424,7 @@ def test_dask_workers_can_read_a_shared_dataset_file_themselves(tmp_path):
     spec = integer_spec(seed=1)
     loaded = []
     original = SampleFileChunk.load
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
             SampleFileChunk.load = lambda self: loaded.append(self.start) or original(self)
             try:

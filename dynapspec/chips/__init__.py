@@ -11,16 +11,9 @@ from typing import Optional, Tuple
 
 import yaml
 
+from ..memory import Memory
+
 SHARED = "_common"  # the facts every family shares; any other YAML file here is a chip family
-
-
-@dataclass(frozen=True)
-class CoreMemory:
-    """Capacity of one core, in entries."""
-
-    kernel: int
-    neuron: int
-    bias: int
 
 
 @dataclass(frozen=True)
@@ -89,7 +82,7 @@ class ChipProfile:
     has_sensor: bool
     has_readout: bool
     has_kill_bits: bool
-    cores: Tuple[CoreMemory, ...]
+    cores: Tuple[Memory, ...]  # each core's capacity
     limits: Limits
     readout_layer: int
     dvs_layer: int
@@ -156,7 +149,7 @@ def profile(target: str) -> ChipProfile:
             has_sensor=data["has_sensor"],
             has_readout=data["has_readout"],
             has_kill_bits=data["has_kill_bits"],
-            cores=tuple(CoreMemory(**c) for c in data["cores"]),
+            cores=tuple(Memory(**c) for c in data["cores"]),
             limits=Limits(**{k: _tuple(v) for k, v in data["limits"].items()}),
             readout_layer=data["readout_layer"],
             dvs_layer=data["dvs_layer"],

@@ -235,13 +235,9 @@ def _monitor(text: Optional[str], config, board: bool = False):
     """
     if text is None or text.strip() == "all":
         return None if text is None else "all"
-    from ..events import DVS_NAME, READOUT_NAME
+    from ..monitoring import choices
 
-    valid = [record.name for record in config.header.layers]
-    if config.header.input.kind == "dvs":
-        valid.insert(0, DVS_NAME)
-    if board and config.chip.readout is not None and config.chip.readout.enable:
-        valid.append(READOUT_NAME)
+    valid = choices(config, readout=board)
     names = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [name for name in names if name not in valid]
     if not names or unknown:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .. import chips
+from .. import chips, monitoring
 from ..config import CHIP, Config
 from ..errors import Diagnostic, DynapspecError, Location, SpecError, reason, warning
 from ..events import (
@@ -74,7 +74,7 @@ class Board:
         self._dropped_class = _dropped_class(samna)
         self._closed = False
         self._config: Optional[Config] = None
-        self._request: monitors.Monitor = None
+        self._request: monitoring.Monitor = None
         self._raw_dvs = False
         self._names: Sequence[str] = ()
         self._slow_clock_on = False
@@ -123,7 +123,7 @@ class Board:
         """Write ``config`` (with the monitors chosen by :meth:`monitor`) and let it settle."""
         self._open_or_fail()
         check_target(config, self.profile.target, self.device)
-        names = monitors.resolve(config, self._request)
+        names = monitoring.resolve(config, self._request, readout=True)
         effective = config if self._request is None else monitors.with_monitors(config, names)
         if self._raw_dvs:
             effective = _with_dvs(effective, raw_monitor_enable=True)
@@ -136,7 +136,7 @@ class Board:
         self._config, self._names, self._applied = config, names, samna_config
         self.warnings += monitors.notes(effective, names)
 
-    def monitor(self, layers: monitors.Monitor, raw_dvs: bool = False) -> None:
+    def monitor(self, layers: monitoring.Monitor, raw_dvs: bool = False) -> None:
         """Choose what the host sees (``"all"``, names, ``"dvs"``; ``raw_dvs``: the DVS layer's raw
         input too); re-applies if already configured."""
         self._request, self._raw_dvs = layers, raw_dvs
@@ -195,7 +195,7 @@ class Board:
                            f"{timeout_s:g} s", self.device)
         return out
 
-    def run(self, events=None, monitor: monitors.Monitor = None, duration_s: Optional[float] = None,
+    def run(self, events=None, monitor: monitoring.Monitor = None, duration_s: Optional[float] = None,
             quiet_s: Optional[float] = None, timeout_s: float = 60.0, record_states: bool = False,
             keep_time: bool = False) -> RunResult:
         """Play a finite input and collect the answer (docs/hardware.md, "Timing").

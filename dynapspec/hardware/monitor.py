@@ -1,52 +1,22 @@
-"""Which layers send their spikes to the host, and what the host then sees.
-
-``monitor`` is ``None`` (keep the compiled configuration's choice), ``"all"``, or a list of layer
-names, ``"dvs"`` and (readout networks) ``"readout"``. A board only reports monitored layers, in the
-producer's own pre-pooling, unshifted coordinates (docs/chip.md U16), so monitoring a layer that
-pools on its way out is warned about.
+"""What monitoring means on a board: the configuration with the chosen layers monitored
+(:func:`dynapspec.monitoring.resolve` chooses them), and what the host then sees. A board only
+reports monitored layers, in the producer's own pre-pooling, unshifted coordinates (docs/chip.md
+U16), so monitoring a layer that pools on its way out is warned about.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Sequence
 
 from ..config import Config
-from ..errors import Diagnostic, Location, SpecError, warning
+from ..errors import Diagnostic, Location, warning
 from ..events import DVS_CORE, DVS_NAME, READOUT_NAME
-
-Monitor = Union[None, str, Sequence[str]]
-
 
 def core_names(config: Config) -> Dict[int, str]:
     """Core (13 = DVS layer) -> the name its spikes are reported under."""
     names = {record.core: record.name for record in config.header.layers}
     names[DVS_CORE] = DVS_NAME
     return names
-
-
-def resolve(config: Config, monitor: Monitor) -> Tuple[str, ...]:
-    """The monitored names, in network order (``"dvs"`` first), checked against the network."""
-    layers = [record.name for record in config.header.layers]
-    uses_dvs = config.header.input.kind == "dvs"
-    readout = config.chip.readout
-    if monitor is None:
-        chosen = {r.name for r in config.header.layers if config.chip.cnn_layers[r.core].monitor_enable}
-        if config.chip.dvs_layer.monitor_enable:
-            chosen.add(DVS_NAME)
-        if readout is not None and readout.monitor_enable:
-            chosen.add(READOUT_NAME)
-    elif isinstance(monitor, str) and monitor == "all":  # not the readout: it would silence every spike
-        chosen = set(layers) | ({DVS_NAME} if uses_dvs else set())
-    else:
-        names = [monitor] if isinstance(monitor, str) else list(monitor)
-        valid = layers + [DVS_NAME] + ([READOUT_NAME] if readout is not None and readout.enable else [])
-        unknown = [n for n in names if n not in valid]
-        if unknown:
-            raise SpecError.single(
-                "unknown-layer", f"cannot monitor {', '.join(map(repr, unknown))}: the network has {', '.join(valid)} (or 'all')"
-            )
-        chosen = set(names)
-    return tuple(n for n in [DVS_NAME] + layers + [READOUT_NAME] if n in chosen)
 
 
 def with_monitors(config: Config, names: Sequence[str]) -> Config:

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
 from .. import chips
-from ..config import Config, Memory
+from ..config import Config
 from ..errors import Diagnostic, SpecError
+from ..memory import Memory
 
 Shape = Tuple[int, int, int]
 INPUT = "input"  # the source name of host spikes, as in a layer's ``sources``
@@ -79,7 +80,7 @@ class ChipView:
     name: str
     target: str
     chip: str
-    capacities: Tuple[chips.CoreMemory, ...]  # per core
+    capacities: Tuple[Memory, ...]  # per core
     has_readout: bool  # the chip has one (Speck 2e/2f)
     input_kind: str  # "spikes" | "dvs"
     input_shape: Shape  # what the host sends (spikes) or the sensor size (dvs: 2 x H x W)
@@ -162,14 +163,11 @@ def _dvs_from_config(layer, profile: chips.ChipProfile, source: str) -> DvsBox:
         polarity = "merge"
     else:
         polarity = "on" if layer.on_channel else "off"
-    width, height = layer.cut.x - layer.origin.x + 1, layer.cut.y - layer.origin.y + 1
-    if layer.mirror_diagonal:
-        width, height = height, width
     return DvsBox(
         source=source, sensor=tuple(profile.sensor_size), polarity=polarity,
         pool=(layer.pooling.x, layer.pooling.y), origin=(layer.origin.x, layer.origin.y),
         cut=(layer.cut.x, layer.cut.y), mirror=(layer.mirror.x, layer.mirror.y),
-        mirror_diagonal=layer.mirror_diagonal, output_shape=(1 if layer.merge else 2, height, width),
+        mirror_diagonal=layer.mirror_diagonal, output_shape=layer.output_shape,
     )
 
 

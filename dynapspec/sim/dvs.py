@@ -13,15 +13,6 @@ import numpy as np
 from ..config import DvsLayer
 
 
-def dvs_output_shape(dvs: DvsLayer) -> Tuple[int, int, int]:
-    """(C, H, W) of what the DVS layer sends on."""
-    width = dvs.cut.x - dvs.origin.x + 1
-    height = dvs.cut.y - dvs.origin.y + 1
-    if dvs.mirror_diagonal:
-        width, height = height, width
-    return (1 if dvs.merge else 2, height, width)
-
-
 def dvs_transform(events: np.ndarray, dvs: DvsLayer) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """DVS events -> (index of each surviving input event, feature, x, y), all int64, in input order."""
     p = events["p"].astype(np.int64)

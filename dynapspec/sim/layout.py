@@ -14,7 +14,6 @@ import numpy as np
 
 from ..config import CHIP, NUM_CORES, CnnCore, Config, DvsLayer
 from ..errors import Location, SpecError
-from .dvs import dvs_output_shape
 
 READOUT = CHIP.readout_layer  # destination that feeds the readout, which the simulator does not model
 
@@ -92,7 +91,7 @@ def build_tables(config: Config, source: str = "<config>") -> Tables:
         dvs = config.chip.dvs_layer
         _check_dvs(dvs, source)
         feeds = [
-            (d.layer, dvs_output_shape(dvs), f"chip.dvs_layer.destinations[{slot}]")
+            (d.layer, dvs.output_shape, f"chip.dvs_layer.destinations[{slot}]")
             for slot, d in enumerate(dvs.destinations)
             if d.enable and d.layer != READOUT
         ]

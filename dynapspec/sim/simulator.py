@@ -7,12 +7,13 @@ input kind, shape and cores), never the spec. Numerics and order: ``docs/simulat
 from __future__ import annotations
 
 import time
-from typing import Callable, Dict, Iterable, Iterator, Mapping, Optional, Set, Union
+from typing import Callable, Dict, Iterator, Mapping, Optional, Set
 
 import numpy as np
 
+from .. import monitoring
 from ..config import Config
-from ..errors import Location, SpecError
+from ..monitoring import Monitor
 from ..events import (
     CHIP_SPIKE_DTYPE, DVS_CORE, DVS_DTYPE, DVS_NAME, SPIKE_DTYPE, RunResult, as_events, check_order, check_range,
     split_by_core,
@@ -21,7 +22,6 @@ from . import kernel
 from .dvs import dvs_transform
 from .layout import build_tables, samna_states
 
-Monitor = Union[None, str, Iterable[str]]
 CHUNK = 1 << 16  # input events per kernel call: bounds the temporaries (int32 columns) and paces progress
 
 
@@ -109,25 +109,15 @@ class Simulator:
         )
 
     def _monitored(self, monitor: Monitor) -> Set[int]:
-        chip = self.config.chip
-        has_dvs = self._input.kind == "dvs"
-        if monitor is None:
-            cores = {n for n in self._tables.used if chip.cnn_layers[n].monitor_enable}
-            return cores | ({DVS_CORE} if has_dvs and chip.dvs_layer.monitor_enable else set())
-        if isinstance(monitor, str) and monitor == "all":
-            return set(self._tables.used) | ({DVS_CORE} if has_dvs else set())
+        """The cores to record: the names :func:`monitoring.resolve` picks, and for ``None``/``"all"``
+        any configured core the header does not name (a hand-made configuration)."""
         by_name = {name: n for n, name in self.names.items()}
-        if has_dvs:
-            by_name[DVS_NAME] = DVS_CORE
-        wanted = [monitor] if isinstance(monitor, str) else list(monitor)
-        unknown = [name for name in wanted if name not in by_name]
-        if unknown:
-            raise SpecError.single(
-                "unknown-layer",
-                f"cannot monitor {', '.join(map(repr, unknown))}: the network has {', '.join(sorted(by_name))} (or 'all')",
-                Location("--monitor"),
-            )
-        return {by_name[name] for name in wanted}
+        by_name[DVS_NAME] = DVS_CORE
+        cores = {by_name[name] for name in monitoring.resolve(self.config, monitor)}
+        unnamed = set(self._tables.used) - {record.core for record in self.config.header.layers}
+        if monitor is None:
+            return cores | {n for n in unnamed if self.config.chip.cnn_layers[n].monitor_enable}
+        return cores | (unnamed if isinstance(monitor, str) and monitor == "all" else set())
 
 
 class LayerSpikes(Mapping):

@@ -7,13 +7,28 @@ value stay reachable through :class:`Locator` so later stages can point at the l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Tuple, Union
+from typing import Iterable, Mapping, Optional, Protocol, Tuple, TypeVar, Union
 
 import numpy as np
 
 from ..errors import Location
 
 SPEC_VERSION = 1
+
+
+class _HasName(Protocol):
+    name: str
+
+
+Named = TypeVar("Named", bound=_HasName)
+
+
+def named(items: Iterable[Named], name: str) -> Named:
+    """The item called ``name``: layer names are the spec's, and every later stage's records keep them."""
+    for item in items:
+        if item.name == name:
+            return item
+    raise KeyError(name)
 
 
 @dataclass(frozen=True)
@@ -165,10 +180,7 @@ class Spec:
     locator: Locator = field(repr=False)
 
     def layer(self, name: str) -> LayerSpec:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(name)
+        return named(self.layers, name)
 
     def __repr__(self) -> str:
         from ..display import short_repr

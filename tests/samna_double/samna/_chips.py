@@ -161,7 +161,9 @@ def active_cores(cfg) -> List[int]:
 
 
 def dvs_output(cfg) -> Tuple[int, int, int]:
-    """(features, x size, y size) of the DVS layer's output (docs/chip.md §4)."""
+    """(features, x size, y size) of the DVS layer's output (docs/chip.md §4). The double's own on
+    purpose, not ``dynapspec.config.dvs_output_shape``: its validator models samna's, independently of
+    the code it checks."""
     dvs = cfg.dvs_layer
     sx, sy = dvs.cut.x - dvs.origin.x + 1, dvs.cut.y - dvs.origin.y + 1
     if dvs.mirror_diagonal:
