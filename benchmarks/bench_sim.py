@@ -3,8 +3,9 @@
 For each workload: input events per second, synaptic updates per second and the spike rate it ran
 at, on one CPU core, best of --repeat runs, the workloads taking turns (CPU time, so other
 processes on a shared machine count less). The bound is ``update_bound.c``: the same updates (saturate, threshold, reset, floor) with
-no events and no routing, compiled here with ``cc -O3 -march=native``; it is measured before and
-after the workloads and the better figure kept. Target (issue 9, goal 2): bound / simulator <= 3.
+no events and no routing, compiled here with ``cc -O3 -march=native``; it takes its turn in every
+round too, each form and run length for about as long as one workload run, and its best round is
+kept like theirs, so that both sample the same load. Target (issue 9, goal 2): bound / simulator <= 3.
 
 Workloads: the reference LeNet (benchmarks/reference_lenet, two input densities), a wide network
 (benchmarks/wide: three 64-feature 3x3 convs, seeded weights and input) and examples/lenet (random
@@ -100,13 +101,12 @@ def load_bound(tmp: Path):
     return bound, ""
 
 
+BOUND_UPDATES = 30_000_000  # per measurement: a few ms, about one workload run
+
+
 def measure_bound(bound, footprint: int) -> dict:
-    """Updates/s per (form, run length), each the best of 3 runs of 2e8 updates."""
-    return {
-        (form, length): max(bound(form, length, 200_000_000, footprint) for _ in range(3))
-        for form in (0, 1)
-        for length in RUN_LENGTHS
-    }
+    """Updates/s per (form, run length), one measurement of each."""
+    return {(form, length): bound(form, length, BOUND_UPDATES, footprint) for form in (0, 1) for length in RUN_LENGTHS}
 
 
 def cpu_name() -> str:
@@ -118,17 +118,22 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def time_runs(workloads, repeat: int):
-    """Best and median CPU seconds of each workload, taking turns so that load spikes hit all alike."""
+def time_runs(workloads, repeat: int, bound_round):
+    """Best and median CPU seconds of each workload, and the best updates/s of the bound per form and
+    run length, all taking turns so that load spikes hit all alike. ``bound_round()``: one
+    measurement of each, or {} without a bound."""
     sims = [Simulator(config) for _, _, config, _ in workloads]
     times = [[] for _ in workloads]
-    for _ in range(repeat + 1):  # the first round is a warm-up
+    best_bound = {}
+    for turn in range(repeat + 1):  # the first round is a warm-up
         for sim, (_, _, _, events), spent in zip(sims, workloads, times):
             sim.reset()
             t0 = time.process_time()
             sim.run(events)
             spent.append(time.process_time() - t0)
-    return [(min(t[1:]), float(np.median(t[1:]))) for t in times]
+        for key, rate in bound_round().items():
+            best_bound[key] = max(best_bound.get(key, 0.0), rate) if turn else 0.0
+    return [(min(t[1:]), float(np.median(t[1:]))) for t in times], best_bound
 
 
 def main() -> None:
@@ -149,19 +154,17 @@ def main() -> None:
         ]  # fmt: skip
         bound, why = load_bound(tmp)
         footprint = 1 << 16  # neurons cycled through: about the reference lenet's weights and states
-        before = measure_bound(bound, footprint) if bound else {}
+        timed, merged = time_runs(workloads, args.repeat, lambda: measure_bound(bound, footprint) if bound else {})
         rows = []
-        for (name, what, config, events), (best, median) in zip(workloads, time_runs(workloads, args.repeat)):
+        for (name, what, config, events), (best, median) in zip(workloads, timed):
             result = Simulator(config).run(events, monitor="all")
             rows.append((name, what, len(events), result.spike_counts, best, median, synaptic_ops(config, events, result)))
-        after = measure_bound(bound, footprint) if bound else {}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {cpu_name()}, {os.cpu_count()} cores, load average {load:.1f} "
           f"(shared: compare ratios), Python {platform.python_version()}; all figures on one core, CPU time")  # fmt: skip
     print(f"kernel: {'compiled (C extension)' if COMPILED else 'plain Python + numpy: ' + FALLBACK_REASON}")
     best_bound = 0.0
     if bound:
-        merged = {key: max(before[key], after[key]) for key in before}
         for form, label in ((0, "portable C (the kernel's code)"), (1, "AVX2 intrinsics")):
             figures = ", ".join(f"{length}: {merged[form, length] / 1e9:.2f}" for length in RUN_LENGTHS)
             print(f"bound, {label}, G updates/s by run length: {figures}" if merged[form, RUN_LENGTHS[0]] else

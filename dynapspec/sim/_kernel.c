@@ -46,18 +46,37 @@ enum { REC_T = 0, REC_CORE = 8, REC_C = 9, REC_X = 11, REC_Y = 13, REC_SIZE = 15
 #define HAVE_AVX2_PATH 1
 #endif
 
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define ALWAYS_INLINE __forceinline
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 typedef struct {
-    int to, pool_log2, shift; /* target core (-1: none), log2 of the pooling, feature shift */
+    int to, pool_log2, shift; /* target core, log2 of the pooling, feature shift */
 } Dest;
 
-/* One core, from its row of the table, plus its scratch. */
+/* Neurons of one receptive field that fired, 16 at a time: bit i of `bits` is neuron q + i of run
+ * `run` of row `row`. Only words in which one fired are listed (most have none), in update order,
+ * which is the firing order. */
+typedef struct {
+    int32_t row, run, q;
+    uint32_t bits;
+} Fired;
+
+/* One core, from its row of the table, with the steps its events need worked out once, plus its
+ * scratch. */
 typedef struct {
     int configured, c_in, w_in, h_in, f, ow, oh, k, px, py, sx, sy, killable;
-    int16_t high, low, keep;
+    int16_t high, low, keep_mask; /* keep_mask: all ones to subtract the threshold, zero to reset to 0 */
     Py_ssize_t w_offset, v_offset;
+    Py_ssize_t v_row, w_row, w_run; /* states of one output row; weights of one row down (j -= sy) and one ox on */
+    uint64_t f_reciprocal;          /* 2^32 / f + 1: q / f is (q * f_reciprocal) >> 32 for q, f < 2^16 */
+    int n_dest;                     /* the destinations in use, slot 0 first */
     Dest dest[2];
-    Py_ssize_t run_words; /* 16-bit words of fired bits per run */
-    uint16_t *fired;      /* one bit per neuron of one receptive field: [row][run] words of bits */
+    Fired *fired; /* room for every word of the largest receptive field */
 } Core;
 
 typedef struct {
@@ -71,8 +90,23 @@ typedef struct {
     PyObject *out;            /* bytearray of records; its first n_out are written */
     Py_ssize_t n_out;
     uint64_t t;               /* timestamp of the input event being propagated */
-    int depth, max_depth;     /* deliveries in progress; more than one per core means a cycle */
+    Py_ssize_t n_v, n_weights;
 } Run;
+
+/* The neurons one event reaches: `rows` output rows (oy ascending) of `runs` runs of `len`
+ * neurons; the first neuron's state is v[0], its weight w[0] (and its kill bits, on a killable
+ * core). With stride 1 along x a row is one run (every ox of the row, then f), contiguous in both
+ * states and weights; otherwise one run per ox. Steps are in entries. The neuron parameters are
+ * copied here so that the update loops hold them in registers. */
+typedef struct {
+    int16_t *v;
+    const int8_t *w;
+    const uint8_t *v_alive, *w_alive;
+    Py_ssize_t rows, runs, len, v_row, v_run, w_row, w_run;
+    int16_t high, low, keep_mask;
+    const int16_t *v_end; /* the ends of the state and weight arrays */
+    const int8_t *w_end;
+} Field;
 
 /* ---------------------------------------------------------------- neuron updates */
 
@@ -92,127 +126,155 @@ static inline int update_one(int16_t *v, int16_t w, int16_t high, int16_t low, i
     return fire & 1;
 }
 
-/* The update of `rows` runs of `len` neurons: run r has states v + r * v_row, weights
- * w + r * w_row, and its fired bits at fired + r * fired_row (bit q % 16 of word q / 16 is set if
- * neuron q fired). Returns the rows in which any fired, as bits. Portable C, vectorised by the
- * compiler: the flags go to bytes, which become bits only when one fired. */
-static uint64_t update_rows(int16_t *restrict v, const int8_t *restrict w, uint16_t *restrict fired, Py_ssize_t rows,
-                            Py_ssize_t len, Py_ssize_t v_row, Py_ssize_t w_row, Py_ssize_t fired_row,
-                            int16_t high, int16_t low, int16_t keep_mask)
+/* Update run s of row r of the field; append a Fired word for each 16 neurons in which any fired
+ * and return how many. One per kind of core and CPU, below. */
+typedef Py_ssize_t (*UpdateRun)(const Field *fd, Py_ssize_t r, Py_ssize_t s, Fired *fired);
+
+/* Portable C, vectorised by the compiler: the flags go to bytes, which become bits only when one
+ * fired. */
+static Py_ssize_t update_run(const Field *fd, Py_ssize_t r, Py_ssize_t s, Fired *fired)
 {
-    uint64_t rows_fired = 0;
-    for (Py_ssize_t r = 0; r < rows; r++, v += v_row, w += w_row, fired += fired_row) {
-        int fires = 0;
-        for (Py_ssize_t base = 0; base < len; base += 16) {
-            int n = len - base < 16 ? (int)(len - base) : 16, some = 0;
-            uint8_t flags[16];
-            for (int q = 0; q < n; q++) {
-                flags[q] = (uint8_t)update_one(v + base + q, w[base + q], high, low, keep_mask);
-                some |= flags[q];
-            }
-            uint16_t bits = 0;
-            for (int q = 0; some && q < n; q++)
-                bits |= (uint16_t)(flags[q] << q);
-            fired[base / 16] = bits;
-            fires |= some;
+    int16_t *restrict v = fd->v + r * fd->v_row + s * fd->v_run;
+    const int8_t *restrict w = fd->w + r * fd->w_row + s * fd->w_run;
+    const Py_ssize_t len = fd->len;
+    const int16_t high = fd->high, low = fd->low, keep_mask = fd->keep_mask;
+    Py_ssize_t n = 0;
+    for (Py_ssize_t q = 0; q < len; q += 16) {
+        int m = len - q < 16 ? (int)(len - q) : 16, some = 0;
+        uint8_t flags[16];
+        for (int i = 0; i < m; i++) {
+            flags[i] = (uint8_t)update_one(v + q + i, w[q + i], high, low, keep_mask);
+            some |= flags[i];
         }
-        rows_fired |= (uint64_t)fires << r;
+        if (!some)
+            continue;
+        uint32_t bits = 0;
+        for (int i = 0; i < m; i++)
+            bits |= (uint32_t)flags[i] << i;
+        fired[n++] = (Fired){(int32_t)r, (int32_t)s, (int32_t)q, bits};
     }
-    return rows_fired;
+    return n;
+}
+
+/* On a DYNAP-CNN core with kill bits: a killed weight or neuron is no update (U21). */
+static Py_ssize_t update_run_killable(const Field *fd, Py_ssize_t r, Py_ssize_t s, Fired *fired)
+{
+    Py_ssize_t vo = r * fd->v_row + s * fd->v_run, wo = r * fd->w_row + s * fd->w_run, n = 0;
+    for (Py_ssize_t q = 0; q < fd->len; q += 16) {
+        uint32_t bits = 0;
+        for (Py_ssize_t i = q; i < q + 16 && i < fd->len; i++)
+            if (fd->w_alive[wo + i] && fd->v_alive[vo + i])
+                bits |= (uint32_t)update_one(fd->v + vo + i, fd->w[wo + i], fd->high, fd->low, fd->keep_mask) << (i - q);
+        if (bits)
+            fired[n++] = (Fired){(int32_t)r, (int32_t)s, (int32_t)q, bits};
+    }
+    return n;
 }
 
 #ifdef HAVE_AVX2_PATH
-/* update_rows with AVX2, 16 neurons at a time: the hardware's saturating add (U19) and compare,
- * and the fired flags straight to bits. */
-__attribute__((target("avx2"))) static uint64_t update_rows_avx2(int16_t *restrict v, const int8_t *restrict w,
-                                                                 uint16_t *restrict fired, Py_ssize_t rows,
-                                                                 Py_ssize_t len, Py_ssize_t v_row, Py_ssize_t w_row,
-                                                                 Py_ssize_t fired_row, int16_t high, int16_t low,
-                                                                 int16_t keep_mask)
+/* The update of 16 neurons with AVX2: the hardware's saturating add (U19) and compare, the reset
+ * (`subtract` the threshold, or to zero) fixed at compile time. Returns the fire mask. */
+__attribute__((target("avx2"))) static ALWAYS_INLINE __m256i update16_avx2(__m256i *u, __m256i wq, __m256i h,
+                                                                           __m256i below, __m256i l, int subtract)
 {
-    const __m256i h = _mm256_set1_epi16(high), below = _mm256_set1_epi16((int16_t)(high - 1));
-    const __m256i l = _mm256_set1_epi16(low), keep = _mm256_set1_epi16(keep_mask);
-    uint64_t rows_fired = 0;
-    for (Py_ssize_t r = 0; r < rows; r++, v += v_row, w += w_row, fired += fired_row) {
-        unsigned fires = 0;
-        Py_ssize_t q = 0;
-        for (; q + 16 <= len; q += 16) {
-            __m256i wq = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + q)));
-            __m256i u = _mm256_adds_epi16(_mm256_loadu_si256((const __m256i *)(v + q)), wq);
-            __m256i fire = _mm256_cmpgt_epi16(u, below);
-            u = _mm256_blendv_epi8(u, _mm256_and_si256(_mm256_sub_epi16(u, h), keep), fire);
-            _mm256_storeu_si256((__m256i *)(v + q), _mm256_max_epi16(u, l));
-            __m128i bytes = _mm_packs_epi16(_mm256_castsi256_si128(fire), _mm256_extracti128_si256(fire, 1));
-            unsigned bits = (unsigned)_mm_movemask_epi8(bytes);
-            fired[q / 16] = (uint16_t)bits;
-            fires |= bits;
-        }
-        if (q < len) { /* the last few */
-            unsigned bits = 0;
-            for (int i = 0; q + i < len; i++)
-                bits |= (unsigned)update_one(v + q + i, w[q + i], high, low, keep_mask) << i;
-            fired[q / 16] = (uint16_t)bits;
-            fires |= bits;
-        }
-        rows_fired |= (uint64_t)(fires != 0) << r;
+    __m256i s = _mm256_adds_epi16(*u, wq), fire = _mm256_cmpgt_epi16(s, below);
+    s = subtract ? _mm256_sub_epi16(s, _mm256_and_si256(fire, h)) : _mm256_andnot_si256(fire, s);
+    *u = _mm256_max_epi16(s, l);
+    return fire;
+}
+
+/* Bit i of the result: lane i of `fire` is set. */
+__attribute__((target("avx2"))) static ALWAYS_INLINE uint32_t bits_of(__m256i fire)
+{
+    return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm256_castsi256_si128(fire), _mm256_extracti128_si256(fire, 1)));
+}
+
+/* A run with AVX2, 16 neurons at a time. Neurons rarely fire, so the fired bits are worked out and
+ * stored only when one did. The last few neurons of a run are done as 16 too, the ones past the
+ * run written back as they were (they are other neurons), except at the very end of the arrays. */
+__attribute__((target("avx2"))) static ALWAYS_INLINE Py_ssize_t update_run_avx2(const Field *fd, Py_ssize_t r,
+                                                                                Py_ssize_t s, Fired *fired,
+                                                                                int subtract)
+{
+    int16_t *restrict v = fd->v + r * fd->v_row + s * fd->v_run;
+    const int8_t *restrict w = fd->w + r * fd->w_row + s * fd->w_run;
+    const Py_ssize_t len = fd->len;
+    const __m256i h = _mm256_set1_epi16(fd->high), below = _mm256_set1_epi16((int16_t)(fd->high - 1));
+    const __m256i l = _mm256_set1_epi16(fd->low);
+    Py_ssize_t n = 0, q = 0;
+    for (; q + 16 <= len; q += 16) {
+        __m256i u = _mm256_loadu_si256((const __m256i *)(v + q));
+        __m256i fire = update16_avx2(&u, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + q))), h, below, l, subtract);
+        _mm256_storeu_si256((__m256i *)(v + q), u);
+        if (_mm256_movemask_epi8(fire))
+            fired[n++] = (Fired){(int32_t)r, (int32_t)s, (int32_t)q, bits_of(fire)};
     }
-    return rows_fired;
+    if (q < len && v + q + 16 <= fd->v_end && w + q + 16 <= fd->w_end) {
+        const __m256i lane = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        __m256i past = _mm256_cmpgt_epi16(lane, _mm256_set1_epi16((int16_t)(len - q - 1)));
+        __m256i old = _mm256_loadu_si256((const __m256i *)(v + q)), u = old;
+        __m256i fire = update16_avx2(&u, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + q))), h, below, l, subtract);
+        _mm256_storeu_si256((__m256i *)(v + q), _mm256_blendv_epi8(u, old, past));
+        fire = _mm256_andnot_si256(past, fire);
+        if (_mm256_movemask_epi8(fire))
+            fired[n++] = (Fired){(int32_t)r, (int32_t)s, (int32_t)q, bits_of(fire)};
+    } else if (q < len) { /* the last few, at the very end of the arrays */
+        uint32_t bits = 0;
+        for (Py_ssize_t i = q; i < len; i++)
+            bits |= (uint32_t)update_one(v + i, w[i], fd->high, fd->low, fd->keep_mask) << (i - q);
+        if (bits)
+            fired[n++] = (Fired){(int32_t)r, (int32_t)s, (int32_t)q, bits};
+    }
+    return n;
+}
+
+__attribute__((target("avx2"))) static Py_ssize_t update_run_avx2_subtract(const Field *fd, Py_ssize_t r,
+                                                                           Py_ssize_t s, Fired *fired)
+{
+    return update_run_avx2(fd, r, s, fired, 1);
+}
+
+__attribute__((target("avx2"))) static Py_ssize_t update_run_avx2_to_zero(const Field *fd, Py_ssize_t r,
+                                                                          Py_ssize_t s, Fired *fired)
+{
+    return update_run_avx2(fd, r, s, fired, 0);
 }
 #endif
 
-/* update_rows on a DYNAP-CNN core with kill bits: a killed weight or neuron is no update (U21). */
-static uint64_t update_rows_killable(int16_t *v, const int8_t *w, const uint8_t *w_alive, const uint8_t *v_alive,
-                                     uint16_t *fired, Py_ssize_t rows, Py_ssize_t len, Py_ssize_t v_row,
-                                     Py_ssize_t w_row, Py_ssize_t fired_row, int16_t high, int16_t low,
-                                     int16_t keep_mask)
+/* Update every neuron of the field, row after row, run after run; returns the number of Fired
+ * words. Always inlined, so that each caller below is one loop with its own `update` inlined: one
+ * call per event and core, none per run. */
+static ALWAYS_INLINE Py_ssize_t integrate_with(UpdateRun update, const Field *fd, Fired *fired)
 {
-    uint64_t rows_fired = 0;
-    for (Py_ssize_t r = 0; r < rows; r++, v += v_row, w += w_row, w_alive += w_row, v_alive += v_row, fired += fired_row) {
-        unsigned fires = 0;
-        for (Py_ssize_t base = 0; base < len; base += 16) {
-            unsigned bits = 0;
-            for (int q = 0; q < 16 && base + q < len; q++)
-                if (w_alive[base + q] && v_alive[base + q])
-                    bits |= (unsigned)update_one(v + base + q, w[base + q], high, low, keep_mask) << q;
-            fired[base / 16] = (uint16_t)bits;
-            fires |= bits;
-        }
-        rows_fired |= (uint64_t)(fires != 0) << r;
-    }
-    return rows_fired;
+    Py_ssize_t n = 0;
+    for (Py_ssize_t r = 0; r < fd->rows; r++)
+        for (Py_ssize_t s = 0; s < fd->runs; s++)
+            n += update(fd, r, s, fired + n);
+    return n;
 }
 
-typedef uint64_t (*UpdateRows)(int16_t *restrict, const int8_t *restrict, uint16_t *restrict, Py_ssize_t, Py_ssize_t,
-                               Py_ssize_t, Py_ssize_t, Py_ssize_t, int16_t, int16_t, int16_t);
-static UpdateRows update_fast = update_rows; /* update_rows_avx2 where the CPU has AVX2 (set at import) */
+typedef Py_ssize_t (*Integrate)(const Field *fd, Fired *fired);
 
-/* The neurons one event reaches: `rows` output rows (oy ascending) of `runs` runs of `len`
- * neurons. With stride 1 along x a row is one run (every ox of the row, then f), contiguous in
- * both states and weights; otherwise one run per ox. Steps are in entries. */
-typedef struct {
-    Py_ssize_t rows, runs, len, v_row, v_run, w_row, w_run;
-} Field;
-
-/* Update every neuron of the field; returns the rows in which any fired, as bits. The runs of a
- * row are independent, so each run position is done for all rows at once. */
-static uint64_t integrate(const Core *core, const Field *fd, const Run *run, Py_ssize_t vb, Py_ssize_t wb)
+static Py_ssize_t integrate_portable(const Field *fd, Fired *fired)
 {
-    int16_t keep_mask = (int16_t)-core->keep; /* all ones to subtract the threshold, zero to reset to 0 */
-    Py_ssize_t fired_row = fd->runs * core->run_words;
-    uint64_t rows_fired = 0;
-    for (Py_ssize_t s = 0; s < fd->runs; s++) {
-        Py_ssize_t vo = vb + s * fd->v_run, wo = wb + s * fd->w_run;
-        uint16_t *bits = core->fired + s * core->run_words;
-        if (core->killable)
-            rows_fired |= update_rows_killable(run->v + vo, run->weights + wo, run->w_alive + wo, run->v_alive + vo, bits,
-                                               fd->rows, fd->len, fd->v_row, fd->w_row, fired_row, core->high,
-                                               core->low, keep_mask);
-        else
-            rows_fired |= update_fast(run->v + vo, run->weights + wo, bits, fd->rows, fd->len, fd->v_row, fd->w_row,
-                                      fired_row, core->high, core->low, keep_mask);
-    }
-    return rows_fired;
+    return integrate_with(update_run, fd, fired);
 }
+
+static Py_ssize_t integrate_killable(const Field *fd, Fired *fired)
+{
+    return integrate_with(update_run_killable, fd, fired);
+}
+
+#ifdef HAVE_AVX2_PATH
+__attribute__((target("avx2"))) static Py_ssize_t integrate_avx2(const Field *fd, Fired *fired)
+{
+    if (fd->keep_mask)
+        return integrate_with(update_run_avx2_subtract, fd, fired);
+    return integrate_with(update_run_avx2_to_zero, fd, fired);
+}
+#endif
+
+static Integrate integrate_fast = integrate_portable; /* integrate_avx2 where the CPU has AVX2 (set at import) */
 
 /* ---------------------------------------------------------------- output and routing */
 
@@ -256,13 +318,12 @@ static int deliver(Run *run, int n, int c, int x, int y);
 /* Spike (f, x, y) of core n: count, record if monitored, then slot 0 before slot 1. */
 static int spike(Run *run, int n, int f, int x, int y)
 {
+    const Core *core = &run->cores[n];
     run->counts[n]++;
     if (run->monitored[n] && record(run, n, f, x, y) < 0)
         return -1;
-    for (int slot = 0; slot < 2; slot++) {
-        const Dest *d = &run->cores[n].dest[slot];
-        if (d->to < 0)
-            continue;
+    for (int i = 0; i < core->n_dest; i++) {
+        const Dest *d = &core->dest[i];
         const Core *to = &run->cores[d->to];
         int cc = f + d->shift, xx = x >> d->pool_log2, yy = y >> d->pool_log2;
         if (cc < to->c_in && xx < to->w_in && yy < to->h_in /* else dropped (U04) */
@@ -285,7 +346,7 @@ static int covered(int i, int k, int s, int out, int *lo, int *hi)
 }
 
 /* The index of the lowest set bit of `*bits` (not 0), which is then cleared. */
-static inline int pop_lowest(unsigned *bits)
+static inline int pop_lowest(uint32_t *bits)
 {
 #if defined(__GNUC__)
     int b = __builtin_ctz(*bits);
@@ -298,6 +359,22 @@ static inline int pop_lowest(unsigned *bits)
     return b;
 }
 
+/* Route the spikes of core n's field, whose first neuron is (ox_lo, oy_lo, 0), in firing order.
+ * Neuron q of run s of row r is (ox_lo + s + q / f, oy_lo + r, q % f): with stride 1 there is one
+ * run of cols x f, otherwise q < f. */
+static int route(Run *run, int n, const Fired *fired, Py_ssize_t n_fired, int ox_lo, int oy_lo)
+{
+    const Core *core = &run->cores[n];
+    for (Py_ssize_t i = 0; i < n_fired; i++)
+        for (uint32_t bits = fired[i].bits; bits;) {
+            uint32_t q = (uint32_t)(fired[i].q + pop_lowest(&bits));
+            uint32_t dx = (uint32_t)((q * core->f_reciprocal) >> 32); /* q / f without dividing */
+            if (spike(run, n, (int)(q - dx * (uint32_t)core->f), ox_lo + fired[i].run + (int)dx, oy_lo + fired[i].row) < 0)
+                return -1;
+        }
+    return 0;
+}
+
 /* Event (c, x, y) into core n: update its receptive field, then route the spikes in firing order. */
 static int deliver(Run *run, int n, int c, int x, int y)
 {
@@ -305,33 +382,15 @@ static int deliver(Run *run, int n, int c, int x, int y)
     int ix = x + core->px, iy = y + core->py, ox_lo, ox_hi, oy_lo, oy_hi;
     if (!covered(ix, core->k, core->sx, core->ow, &ox_lo, &ox_hi) || !covered(iy, core->k, core->sy, core->oh, &oy_lo, &oy_hi))
         return 0;
-    if (!need(++run->depth <= run->max_depth, "the cores form a cycle"))
-        return -1;
     Py_ssize_t nf = core->f, k = core->k, cols = ox_hi - ox_lo + 1;
-    Field fd = {oy_hi - oy_lo + 1, core->sx == 1 ? 1 : cols, core->sx == 1 ? cols * nf : nf,
-                core->ow * nf, nf, -core->sy * k * nf, core->sx * nf};
     Py_ssize_t flipped = k - 1 - (ix - ox_lo * core->sx), j = iy - oy_lo * core->sy; /* of the first position */
     Py_ssize_t vb = core->v_offset + ((Py_ssize_t)oy_lo * core->ow + ox_lo) * nf;
-    uint64_t rows_fired = integrate(core, &fd, run, vb, core->w_offset + ((c * k + j) * k + flipped) * nf);
-    for (Py_ssize_t r = 0; r < fd.rows; r++) {
-        if (!((rows_fired >> r) & 1))
-            continue;
-        for (Py_ssize_t s = 0; s < fd.runs; s++) {
-            const uint16_t *words = core->fired + (r * fd.runs + s) * core->run_words;
-            int ox = ox_lo + (int)s, f = 0; /* the neuron at bit `at` of the run: run s starts at (ox_lo + s, 0) */
-            Py_ssize_t at = 0;
-            for (Py_ssize_t word = 0; word * 16 < fd.len; word++)
-                for (unsigned bits = words[word]; bits;) {
-                    Py_ssize_t q = word * 16 + pop_lowest(&bits);
-                    for (f += (int)(q - at), at = q; f >= nf; f -= (int)nf) /* (ox, f) of q, without dividing */
-                        ox++;
-                    if (spike(run, n, f, ox, oy_lo + (int)r) < 0)
-                        return -1;
-                }
-        }
-    }
-    run->depth--;
-    return 0;
+    Py_ssize_t wb = core->w_offset + ((c * k + j) * k + flipped) * nf;
+    Field fd = {run->v + vb, run->weights + wb, run->v_alive + vb, run->w_alive + wb, oy_hi - oy_lo + 1,
+                core->sx == 1 ? 1 : cols, core->sx == 1 ? cols * nf : nf, core->v_row, nf, core->w_row, core->w_run,
+                core->high, core->low, core->keep_mask, run->v + run->n_v, run->weights + run->n_weights};
+    Py_ssize_t n_fired = (core->killable ? integrate_killable : integrate_fast)(&fd, core->fired);
+    return route(run, n, core->fired, n_fired, ox_lo, oy_lo);
 }
 
 /* ---------------------------------------------------------------- the Python entry point */
@@ -342,6 +401,42 @@ static int log2_of(int64_t pool)
     while (((int64_t)1 << s) < pool)
         s++;
     return ((int64_t)1 << s) == pool ? s : -1;
+}
+
+/* Whether the destinations form a cycle: then some core would be more than n_cores steps from an
+ * input. The recursion of deliver() relies on there being none (one level per core at most, and
+ * a core's scratch never in use twice). */
+static int cyclic(const Core *cores, Py_ssize_t n_cores)
+{
+    Py_ssize_t *steps = PyMem_Calloc(n_cores ? n_cores : 1, sizeof *steps), longest = 0;
+    if (!steps)
+        return -1;
+    for (Py_ssize_t round = 0; round <= n_cores && longest <= n_cores; round++) /* longest paths grow by one */
+        for (Py_ssize_t n = 0; n < n_cores; n++)
+            for (int i = 0; i < cores[n].n_dest; i++) {
+                Py_ssize_t *to = &steps[cores[n].dest[i].to];
+                *to = *to > steps[n] + 1 ? *to : steps[n] + 1;
+                longest = *to > longest ? *to : longest;
+            }
+    PyMem_Free(steps);
+    return longest > n_cores;
+}
+
+/* One core's destinations: the slots in use, in order, checked. */
+static int load_dests(Core *core, const int64_t *p, const int64_t *table, Py_ssize_t n_cores)
+{
+    core->n_dest = 0;
+    for (int slot = 0; slot < 2; slot++) {
+        const int64_t *d = p + (slot ? TO1 : TO0); /* target, pooling, shift */
+        if (d[0] < 0)
+            continue;
+        Dest dest = {(int)d[0], log2_of(d[1]), (int)d[2]};
+        if (!need(d[0] < n_cores && table[d[0] * NCOL + K] > 0 && dest.pool_log2 >= 0 && dest.shift >= 0,
+                  "a destination is not a configured core"))
+            return -1;
+        core->dest[core->n_dest++] = dest;
+    }
+    return 0;
 }
 
 /* Unpack the table into cores[] and give each its scratch. The loop does no bounds checks, so a
@@ -359,34 +454,30 @@ static int load_cores(Core *cores, const int64_t *table, Py_ssize_t n_cores, Py_
                       && p[V_OFFSET] + p[OW] * p[OH] * p[F] <= n_v && p[W_IN] + p[PX] < INT32_MAX && p[H_IN] + p[PY] < INT32_MAX,
                   "a core's sizes do not match the weight or state arrays"))
             return -1;
+        if (!need(p[K] * p[F] < 65536, "a kernel row of more than 65,535 neurons")) /* for f_reciprocal */
+            return -1;
         *core = (Core){1, (int)p[C_IN], (int)p[W_IN], (int)p[H_IN], (int)p[F], (int)p[OW], (int)p[OH], (int)p[K],
                        (int)p[PX], (int)p[PY], (int)p[SX], (int)p[SY], (int)p[KILLABLE],
-                       (int16_t)p[TH_HIGH], (int16_t)p[TH_LOW], (int16_t)p[KEEP], p[W_OFFSET], p[V_OFFSET]};
-        for (int slot = 0; slot < 2; slot++) {
-            const int64_t *d = p + (slot ? TO1 : TO0); /* target, pooling, shift */
-            core->dest[slot] = (Dest){(int)d[0], log2_of(d[1]), (int)d[2]};
-        }
+                       (int16_t)p[TH_HIGH], (int16_t)p[TH_LOW], (int16_t)-p[KEEP], p[W_OFFSET], p[V_OFFSET],
+                       p[OW] * p[F], -p[SY] * p[K] * p[F], p[SX] * p[F], ((uint64_t)1 << 32) / (uint64_t)p[F] + 1};
+        if (load_dests(core, p, table, n_cores) < 0)
+            return -1;
         Py_ssize_t rows = (p[K] + p[SY] - 1) / p[SY], cols = (p[K] + p[SX] - 1) / p[SX]; /* the largest field */
         rows = rows < p[OH] ? rows : p[OH];
         cols = cols < p[OW] ? cols : p[OW];
         Py_ssize_t runs = p[SX] == 1 ? 1 : cols, len = p[SX] == 1 ? cols * p[F] : p[F];
-        core->run_words = (len + 15) / 16;
-        core->fired = PyMem_Calloc((size_t)(rows * runs * core->run_words), sizeof(uint16_t));
-        if (!need(rows <= 64, "a receptive field taller than 64 rows")) /* rows_fired is one word */
-            return -1;
+        core->fired = PyMem_Calloc((size_t)(rows * runs * ((len + 15) / 16)), sizeof(Fired));
         if (!core->fired) {
             PyErr_NoMemory();
             return -1;
         }
     }
-    for (Py_ssize_t n = 0; n < n_cores; n++)
-        for (int slot = 0; cores[n].configured && slot < 2; slot++) {
-            const Dest *d = &cores[n].dest[slot];
-            if (!need(d->to < 0 || (d->to < n_cores && cores[d->to].configured && d->pool_log2 >= 0 && d->shift >= 0),
-                      "a destination is not a configured core"))
-                return -1;
-        }
-    return 0;
+    int cycle = cyclic(cores, n_cores);
+    if (cycle < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return need(!cycle, "the cores form a cycle") ? 0 : -1;
 }
 
 static PyObject *kernel_run(PyObject *self, PyObject *args)
@@ -405,7 +496,8 @@ static PyObject *kernel_run(PyObject *self, PyObject *args)
     const int32_t *ec = c.buf, *ex = x.buf, *ey = y.buf;
     const uint64_t *et = t.buf;
     Core *cores = PyMem_Calloc(n_cores ? n_cores : 1, sizeof(Core));
-    Run run = {cores, weights.buf, w_alive.buf, v.buf, v_alive.buf, monitored.buf, counts.buf, out, PyByteArray_GET_SIZE(out) / REC_SIZE, 0, 0, (int)n_cores};
+    Run run = {cores, weights.buf, w_alive.buf, v.buf, v_alive.buf, monitored.buf, counts.buf, out, PyByteArray_GET_SIZE(out) / REC_SIZE, 0,
+               v.len / 2, weights.len};
     if (!cores) {
         PyErr_NoMemory();
         goto done;
@@ -454,13 +546,13 @@ static PyObject *kernel_select(PyObject *self, PyObject *arg)
     int avx2 = PyObject_IsTrue(arg);
     if (avx2 < 0)
         return NULL;
-    update_fast = update_rows;
+    integrate_fast = integrate_portable;
 #ifdef HAVE_AVX2_PATH
     __builtin_cpu_init();
     if (avx2 && __builtin_cpu_supports("avx2"))
-        update_fast = update_rows_avx2;
+        integrate_fast = integrate_avx2;
 #endif
-    return PyBool_FromLong(update_fast != update_rows);
+    return PyBool_FromLong(integrate_fast != integrate_portable);
 }
 
 static PyMethodDef methods[] = {
