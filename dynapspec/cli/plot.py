@@ -123,7 +123,7 @@ def report_cmd(
     _ready(output, (".html", ".htm"), network, target)
     from ..fileio import write_text
     from ..plot.model import load_config, load_view
-    from ..plot.report import build
+    from ..plot.report import render
     from .run import _read_input
 
     view = load_view(network, target)
@@ -136,6 +136,6 @@ def report_cmd(
         from ..events import read_event_file
 
         events = read_event_file(input).input
-    write_text(output, build(view, config, events, input_name=str(input)))
+    write_text(output, render(view, config, events, input_name=str(input)))
     typer.echo(f"wrote {output}", err=True)
     _fail_if_unfit(view)

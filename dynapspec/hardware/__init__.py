@@ -10,13 +10,14 @@ samna is imported lazily, inside these functions only. The public surface:
 from __future__ import annotations
 
 import builtins
+import sys
 from typing import List, Optional, Tuple
 
 from ..config import Config
 from ..errors import DeviceError, SpecError
 from ..events import RunResult
 from . import sdk
-from .board import Board, check_target, emit, open_board
+from .board import Board, check_target, open_board
 from .devices import Attached, attached, find, parse, resolve
 
 __all__ = ["Attached", "Board", "boards", "deploy", "find_board", "free_board", "open"]
@@ -92,5 +93,6 @@ def deploy(config: Config, device: str, events=None, monitor=None, duration_s: O
                                keep_time=keep_time)
         return result
     finally:
-        emit(board.warnings)
+        for warning in board.warnings:  # one line each on stderr; Board users read Board.warnings
+            sys.stderr.write(warning.render() + "\n")
         board.close()

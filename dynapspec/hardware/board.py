@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -578,8 +577,3 @@ def _open_failure(samna: Any, exc: Exception, device: str) -> DynapspecError:
     return sdk.fail("device-open", f"samna could not open it ({text}); unplug and replug it, and check the udev "
                     "rules (docs/hardware.md)", device)
 
-
-def emit(diagnostics: Sequence[Diagnostic]) -> None:
-    """Warnings to stderr, one line each (the CLI's way; API users read ``Board.warnings``)."""
-    for diag in diagnostics:
-        sys.stderr.write(diag.render() + "\n")

@@ -28,7 +28,7 @@ from ..network import ChipLayer, DvsEntry
 from ..spec import load
 from ..spec.model import Dense, DvsInput, LayerSpec, Spec
 from . import hdf5
-from .build import unique_name
+from .from_graph import unique_name
 from .nodes import META_DVS, META_LOW_THRESHOLD, META_RESET
 
 NodeTable = Dict[str, Tuple[str, Dict[str, Any], Dict[str, Any]]]

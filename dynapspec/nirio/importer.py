@@ -16,14 +16,14 @@ import numpy as np
 from .. import h5guard
 from ..errors import Diagnostic, DynapspecError, Location, warning
 from ..fileio import atomic_path
-from . import emit, hdf5, nodes
-from .build import build
-from .net import Net
+from . import hdf5, nodes, to_spec
+from .from_graph import network_from_graph
+from .net import ImportedNetwork
 
 
 @dataclass(frozen=True, eq=False)
 class Imported:
-    net: Net
+    net: ImportedNetwork
     text: str  # the spec
     weights: Dict[str, np.ndarray]  # dataset path -> array
 
@@ -50,8 +50,8 @@ def read(nir_path, *, target: str = "speck2fdevkit", reset: Optional[str] = None
          weights_file: str = "net.h5") -> Imported:
     """Translate a NIR file into spec text and weight arrays (nothing is written). Raises SpecError."""
     graph = hdf5.contract_identities(hdf5.read(nir_path, params_of=nodes.READ))
-    net = build(graph, name or default_name(nir_path), reset)
-    return Imported(net, emit.spec_text(net, target, weights_file), emit.weights(net))
+    net = network_from_graph(graph, name or default_name(nir_path), reset)
+    return Imported(net, to_spec.spec_text(net, target, weights_file), to_spec.weights(net))
 
 
 def _write_weights(path: Path, arrays: Dict[str, np.ndarray]) -> None:

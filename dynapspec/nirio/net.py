@@ -62,7 +62,7 @@ class NetLayer:
 
 
 @dataclass(frozen=True, eq=False)
-class Net:
+class ImportedNetwork:
     name: str
     input: NetInput
     layers: Tuple[NetLayer, ...]

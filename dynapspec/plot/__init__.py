@@ -60,11 +60,11 @@ def report(network, events=None, target: Optional[str] = None, input_name: str =
     with its placement errors, and is not run.
     """
     from .model import load_config
-    from .report import build
+    from .report import render
 
     view = _view(network, target)
     config = load_config(network, target) if events is not None and view.fits else None
-    return build(view, config, events, input_name)
+    return render(view, config, events, input_name)
 
 
 def save(fig, path: Union[str, Path]) -> None:

@@ -42,7 +42,7 @@ class RunFigures:
     activity_png: bytes
 
 
-def build(view: ChipView, config=None, events=None, input_name: str = "events") -> str:
+def render(view: ChipView, config=None, events=None, input_name: str = "events") -> str:
     """Render the figures and assemble the page; with ``events`` (and the network's ``config``), run it first.
 
     The run is the simulator's with every layer monitored. A network that does not fit is not run.

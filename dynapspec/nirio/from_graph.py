@@ -1,4 +1,4 @@
-"""NIR graph -> :class:`Net`: layers from the graph's edges (never node order), own shape inference.
+"""NIR graph -> :class:`ImportedNetwork`: layers from the graph's edges (never node order), own shape inference.
 
 A chip layer is one IF node and the Conv2d/Linear/Affine node(s) feeding it. Between layers, paths
 of SumPool2d / AvgPool2d / Scale / Flatten nodes become the pooling of a spec edge. A Conv that
@@ -20,7 +20,7 @@ from ..errors import Diagnostic, SpecError, error
 from ..spec.model import XY, Conv, Dense, PoolStep
 from . import nodes as nd
 from .hdf5 import RawGraph, param
-from .net import DvsIn, Net, NetEdge, NetInput, NetLayer, Shape, shape_text
+from .net import DvsIn, ImportedNetwork, NetEdge, NetInput, NetLayer, Shape, shape_text
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 MAX_NAME = 64  # the schema's limit for names
@@ -255,7 +255,7 @@ class _Builder:
         self.stop_if_failed()
         return owner
 
-    def build(self, name: str) -> Net:
+    def network(self, name: str) -> ImportedNetwork:
         input_name, order = self.check_graph()
         owner = self.check_layers()
         shapes = self.infer_shapes(input_name, order)
@@ -300,7 +300,7 @@ class _Builder:
         self.stop_if_failed()
         self.decision_notes()
         net_input = NetInput(_chw(shapes[input_name]), in_edges, dvs, input_name)
-        return Net(name, net_input, tuple(final), self.graph.file, self.graph.version, tuple(self.notes))
+        return ImportedNetwork(name, net_input, tuple(final), self.graph.file, self.graph.version, tuple(self.notes))
 
     def layer_order(self, input_name, spiking, incoming, rank) -> List[str]:
         """Layers in a topological order of the layer graph (ties: the graph's own order, ``rank``)."""
@@ -462,9 +462,9 @@ def unique_name(name: str, taken: set) -> str:
     return candidate
 
 
-def build(graph: RawGraph, name: str, reset: Optional[str] = None) -> Net:
+def network_from_graph(graph: RawGraph, name: str, reset: Optional[str] = None) -> ImportedNetwork:
     """Interpret every node, then assemble the layers; all refusals are raised together."""
     parts, diags = nd.interpret(graph)
     if diags:
         raise SpecError(diags)
-    return _Builder(graph, parts, reset).build(name)
+    return _Builder(graph, parts, reset).network(name)

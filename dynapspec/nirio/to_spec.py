@@ -1,4 +1,4 @@
-""":class:`Net` -> spec YAML text (commented, hand-editable) and the weight datasets of its HDF5 file.
+""":class:`ImportedNetwork` -> spec YAML text (commented, hand-editable) and the weight datasets of its HDF5 file.
 
 The text is written by hand rather than by a YAML dumper so that it reads like a spec a person
 wrote: flow mappings for ops, comments naming the NIR nodes and shapes, defaults left out.
@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import __version__
 from ..spec.model import XY, Dense, PoolStep
-from .net import Net, NetEdge, NetLayer, shape_text
+from .net import ImportedNetwork, NetEdge, NetLayer, shape_text
 from .nodes import float_text
 
 
@@ -89,7 +89,7 @@ def _wrap(text: str, indent: str, width: int = 100) -> List[str]:
     return lines
 
 
-def spec_text(net: Net, target: str, weights_file: str) -> str:
+def spec_text(net: ImportedNetwork, target: str, weights_file: str) -> str:
     """The spec for ``net``; ``weights_file`` is the weight file's name relative to the spec."""
     out: List[str] = [
         f"# Imported by dynapspec {__version__} from {Path(net.source_file).name} "
@@ -154,6 +154,6 @@ def _layer_lines(layer: NetLayer, nxt: Optional[str], default) -> List[str]:
     return lines
 
 
-def weights(net: Net) -> Dict[str, np.ndarray]:
+def weights(net: ImportedNetwork) -> Dict[str, np.ndarray]:
     """HDF5 dataset path -> array, in the spec's default locations (``/<layer>/weight``)."""
     return {f"{layer.name}/weight": np.asarray(layer.weight) for layer in net.layers}
