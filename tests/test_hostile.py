@@ -186,8 +186,11 @@ def test_a_full_disk_leaves_the_previous_file_and_exits_3(command, tmp_path):
         hostile.network(tmp_path)
         argv, outputs = ["export", "net.yaml", "-o", "out.nir"], ["out.nir"]
     old = {name: _previous(tmp_path / name) for name in outputs}
+    # No bytecode written under the limit: Python does not check for short writes, so a .pyc cut at
+    # 600 bytes would land in the package's __pycache__ and break every later import of that module.
     proc = subprocess.run([sys.executable, "-m", "dynapspec", *argv], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=TIMEOUT_S, preexec_fn=_file_size_limit(600))
+                          timeout=TIMEOUT_S, preexec_fn=_file_size_limit(600),
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
     assert re.search(r"error\[output-write\] cannot write \S+: File too large", proc.stderr), proc.stderr
