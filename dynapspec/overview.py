@@ -103,7 +103,7 @@ class Summary:
 def summarize(spec_path: Union[str, Path], target: Optional[str] = None) -> Summary:
     """The summary of a spec file; raises SpecError only when not even its structure can be read."""
     from .compiler import compile_spec
-    from .lower import lower_partially
+    from .compiler.lower import lower_partially
 
     try:
         result = compile_spec(spec_path, target=target)
@@ -132,7 +132,7 @@ def summarize(spec_path: Union[str, Path], target: Optional[str] = None) -> Summ
 def _failed(spec_path, target: Optional[str], diagnostics: Sequence[Diagnostic]) -> Summary:
     """Rows for every layer that lowers without weights, and every error: compilation's and
     lowering's (a weight-file error would otherwise hide the shape problems behind it)."""
-    from .lower import lower_partially
+    from .compiler.lower import lower_partially
     from .spec import load
 
     try:
@@ -164,7 +164,7 @@ def _failed(spec_path, target: Optional[str], diagnostics: Sequence[Diagnostic])
 
 
 def _row(layer, profile: chips.ChipProfile, **placed) -> LayerRow:
-    from .place import fits
+    from .compiler.place import fits
 
     kernel = f"{layer.kernel}x{layer.kernel}"
     if (layer.stride.x, layer.stride.y) != (1, 1):
@@ -177,7 +177,7 @@ def _row(layer, profile: chips.ChipProfile, **placed) -> LayerRow:
 
 
 def _edges(spec, partial) -> Tuple[EdgeRow, ...]:
-    from .lower import INPUT
+    from .compiler.lower import INPUT
     from .spec.model import DvsInput
 
     entry = "dvs" if isinstance(spec.input, DvsInput) else INPUT
@@ -212,7 +212,7 @@ def _number(value, missing: str = "-") -> str:
 
 
 def _cores(cores: Sequence[int], total: int) -> str:
-    from .place import core_list
+    from .compiler.place import core_list
 
     return "all" if len(cores) == total else core_list(list(cores))
 

@@ -42,7 +42,7 @@ class Need:
 def needs(spec: Spec, target: Optional[str] = None) -> Tuple[List[Need], Tuple[Diagnostic, ...]]:
     """Every weight dataset ``spec`` (loaded with or without weights) needs, and the lowering errors
     that leave some shapes unknown."""
-    from .lower import lower_partially
+    from .compiler.lower import lower_partially
 
     partial = lower_partially(spec, target)
     lowered = {layer.name: layer for layer in partial.layers}

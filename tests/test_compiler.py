@@ -6,7 +6,7 @@ from dynapspec import chips
 from dynapspec.compiler import compile_spec
 from dynapspec.errors import SpecError
 from dynapspec.memory import layer_memory
-from dynapspec.quantize import tensor_scale
+from dynapspec.compiler.quantize import tensor_scale
 
 from specfactory import conv, dense, make_spec, rand
 

@@ -12,7 +12,7 @@ from dynapspec.evaluate.decide import Classes, decide
 from dynapspec.evaluate.floatnet import FloatNetwork
 from dynapspec.evaluate.trace import Trace
 from dynapspec.events import EventFile, dvs_events, spike_events, write_event_file
-from dynapspec.lower import lower
+from dynapspec.compiler.lower import lower
 from dynapspec.spec.model import XY, DvsInput, Edge
 
 

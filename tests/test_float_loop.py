@@ -16,7 +16,7 @@ from specstrategy import events_for, specs
 from dynapspec.evaluate import floatnet
 from dynapspec.evaluate.floatnet import FloatNetwork
 from dynapspec.events import dvs_events, spike_events
-from dynapspec.lower import lower
+from dynapspec.compiler.lower import lower
 from dynapspec.spec.model import XY, DvsInput, Edge
 
 needs_compiled = pytest.mark.skipif(not floatnet.COMPILED, reason=f"no compiled float loop: {floatnet.FALLBACK_REASON}")

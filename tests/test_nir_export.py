@@ -11,7 +11,7 @@ import pytest
 
 from dynapspec import spec as specmod
 from dynapspec.errors import SpecError
-from dynapspec.lower import lower
+from dynapspec.compiler.lower import lower
 from dynapspec.nirio import hdf5, import_file, write
 from dynapspec.nirio.exporter import to_graph
 

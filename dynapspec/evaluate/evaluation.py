@@ -16,7 +16,7 @@ from typing import Callable, Optional, Tuple, Union
 from .. import chips
 from ..config import Config
 from ..errors import DeviceError, Location, SpecError
-from ..network import Network
+from ..compiler.network import Network
 from ..spec.model import Spec
 from . import runner
 from .datasets import FileDataset, IterableDataset, has_length, open_dataset
@@ -183,7 +183,7 @@ def _describe(dataset) -> str:
 
 def _job(network, rule: str, output: Optional[str], float_model: bool, per_layer: bool = False) -> Job:
     from ..compiler import compile_spec, load_network
-    from ..lower import lower
+    from ..compiler.lower import lower
 
     float_network: Optional[Network] = None
     source: Union[Spec, Path, None] = None

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import compiled
 from ..events import as_events, check_range
-from ..network import DvsEntry, Network
+from ..compiler.network import DvsEntry, Network
 from .trace import Trace
 
 # columns of the per-layer geometry table (the C loop checks its own against these names)

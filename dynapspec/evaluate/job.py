@@ -16,7 +16,7 @@ import numpy as np
 from ..config import Config
 from ..errors import DynapspecError, Location, SpecError
 from ..events import DVS_NAME, as_events
-from ..network import Network
+from ..compiler.network import Network
 from .datasets import ChunkRef, Sample, Unreadable
 from .decide import Classes, Verdict, decide
 from .floatnet import FloatNetwork, output_window

@@ -23,8 +23,8 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 
 from ..errors import SpecError, error
-from ..lower import dense_as_conv, lower, square_dense
-from ..network import ChipLayer, DvsEntry
+from ..compiler.lower import dense_as_conv, lower, square_dense
+from ..compiler.network import ChipLayer, DvsEntry
 from ..spec import load
 from ..spec.model import Dense, DvsInput, LayerSpec, Spec
 from . import hdf5

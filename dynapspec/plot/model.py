@@ -180,9 +180,9 @@ def from_spec(source, target: Optional[str] = None) -> ChipView:
     Errors before placement (a spec that is invalid, shapes the chip refuses) raise ``SpecError``
     as ``dynapspec compile`` would: there is no network to draw.
     """
-    from ..lower import lower
-    from ..network import DvsEntry
-    from ..quantize import quantize
+    from ..compiler.lower import lower
+    from ..compiler.network import DvsEntry
+    from ..compiler.quantize import quantize
     from ..spec import load
 
     spec = source if not isinstance(source, (str, Path)) else load(source)
@@ -237,7 +237,7 @@ def _place_what_fits(network, profile: chips.ChipProfile) -> Tuple[Dict[str, int
     Each round sets aside the layers the errors name and places the rest again; a network that
     fits takes one round, and every further round removes at least one layer.
     """
-    from ..place import place
+    from ..compiler.place import place
 
     problems: List[Diagnostic] = []
     layers = network.layers

@@ -22,12 +22,12 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 
-from . import chips, memory
-from .config import dvs_output_shape
-from .errors import Diagnostic, Location, SpecError, error, warning
+from .. import chips, memory
+from ..config import dvs_output_shape
+from ..errors import Diagnostic, Location, SpecError, error, warning
 from .network import ChipLayer, DvsEntry, Network, Route, SpikeInput
-from .spec.build import NO_WEIGHT, too_many_layers
-from .spec.model import XY, Conv, Dense, DvsInput, Edge, ExternalInput, LayerSpec, Locator, Readout, Spec
+from ..spec.build import NO_WEIGHT, too_many_layers
+from ..spec.model import XY, Conv, Dense, DvsInput, Edge, ExternalInput, LayerSpec, Locator, Readout, Spec
 
 INPUT = "input"
 

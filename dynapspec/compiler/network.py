@@ -10,9 +10,9 @@ from typing import Optional, Tuple, Union
 
 import numpy as np
 
-from .errors import Location
-from .memory import Memory
-from .spec.model import XY, DvsInput, named
+from ..errors import Location
+from ..memory import Memory
+from ..spec.model import XY, DvsInput, named
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class ChipLayer:
         return not self.routes
 
     def __repr__(self) -> str:
-        from .display import short_repr
+        from ..display import short_repr
 
         return short_repr(self)
 
@@ -87,6 +87,6 @@ class Network:
         return named(self.layers, name)
 
     def __repr__(self) -> str:
-        from .display import short_repr
+        from ..display import short_repr
 
         return short_repr(self)

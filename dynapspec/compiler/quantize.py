@@ -17,8 +17,8 @@ from typing import List, Tuple
 
 import numpy as np
 
-from . import chips
-from .errors import Diagnostic, SpecError, error, warning
+from .. import chips
+from ..errors import Diagnostic, SpecError, error, warning
 from .network import ChipLayer, Network
 
 # Warn when more than this fraction of a layer's non-zero weights round to zero.

@@ -16,9 +16,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import chips
-from .errors import Diagnostic, SpecError, error
-from .memory import Memory
+from .. import chips
+from ..errors import Diagnostic, SpecError, error
+from ..memory import Memory
 from .network import ChipLayer, Network
 
 

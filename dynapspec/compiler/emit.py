@@ -11,8 +11,8 @@ from typing import Any, Dict
 
 import numpy as np
 
-from . import __version__, chips
-from .config import (
+from .. import __version__, chips
+from ..config import (
     NUM_CORES,
     ChipConfig,
     CnnCore,
@@ -31,7 +31,7 @@ from .config import (
 )
 from .network import ChipLayer, DvsEntry, Network
 from .place import Placement
-from .spec.model import SPEC_VERSION, Spec
+from ..spec.model import SPEC_VERSION, Spec
 
 # DVS polarity choice -> (merge, on_channel, off_channel); single polarities only with merge (U07)
 _POLARITY = {

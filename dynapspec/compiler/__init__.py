@@ -10,17 +10,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Tuple, Union
 
-from . import chips
-from .config import Config, read_config
+from .. import chips
+from ..config import Config, read_config
 from .emit import emit
-from .errors import Diagnostic, Location, SpecError
+from ..errors import Diagnostic, Location, SpecError
 from .lower import lower
 from .network import Network
 from .place import Placement, place
 from .quantize import quantize
-from .spec import load
-from .spec.model import Spec
-from .weightfile import template_warning
+from ..spec import load
+from ..spec.model import Spec
+from ..weightfile import template_warning
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class CompileResult:
     warnings: Tuple[Diagnostic, ...]
 
     def __repr__(self) -> str:
-        from .display import short_repr
+        from ..display import short_repr
 
         return short_repr(self)
 
