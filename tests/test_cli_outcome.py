@@ -78,3 +78,11 @@ def test_the_run_says_when_nothing_was_saved(tmp_path):
     spec, events = setup(tmp_path, 3, False, "plain")
     assert "not saved: add -o run.h5" in run("simulate", spec, "-i", events)
     assert "not saved" not in run("simulate", spec, "-i", events, "-o", tmp_path / "run.h5")
+
+
+def test_a_live_line_lists_every_feature_of_a_narrow_layer_and_the_active_ones_of_a_wide_one():
+    from dynapspec.cli.outcome import live_line
+
+    counts = {"out": {2: 1, 0: 3}, "wide": {17: 2, 3: 1}, "quiet": {}}
+    features = {"out": 4, "wide": 32, "quiet": 20}
+    assert live_line(2.5, counts, features) == "   2.5s  out: 0:3 1:0 2:1 3:0  wide: 3:1 17:2  quiet: -"

@@ -101,7 +101,7 @@ def test_deploy_uses_attached_board(monkeypatch):
     assert code == 0, stderr
     assert calls == {"device": "speck2fdevkit:0", "events": SENT, "monitor": "all", "duration_s": 2.0, "live": False,
                      "states": True, "settle_s": None, "quiet_s": None, "slow_clock_hz": None, "keep_time": False,
-                     "raw_dvs": False}
+                     "raw_dvs": False, "on_interval": None}
     assert f"lenet on speck2fdevkit:0: {SENT} input events" in stdout and "out: no spikes" in stdout
 
 

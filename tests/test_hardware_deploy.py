@@ -1,6 +1,7 @@
 """Deploying and running on a board (the samna double, whose chip is dynapspec.sim): spikes in and
 out, monitoring, the timing sequence, live mode, and every failure leaving the board closed."""
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -274,13 +275,17 @@ def test_events_outside_the_input_are_refused_before_sending(samna):
 # ---------------------------------------------------------------- the sensor
 
 
-def test_live_prints_counts_per_feature_and_stops_at_the_duration(samna, capsys, fake_clock):
+def test_live_shows_counts_per_feature_and_stops_at_the_duration(samna, capsys, fake_clock):
+    from dynapspec.cli.outcome import live_line
+
     config = dvs_net(source="sensor")
     attach(samna)
     samna._double.state.sensor = dvs(3000, seed=3, t_step=10)
-    result = hw.deploy(config, "speck2fdevkit", None, monitor="all", duration_s=0.3, live=True, settle_s=0)
+    features = {"dvs": 2, "c1": 4, "c2": 3}  # dvs_net: two polarities, then 4 and 3 features
+    result = hw.deploy(config, "speck2fdevkit", None, monitor="all", duration_s=0.3, live=True, settle_s=0,
+                       on_interval=lambda elapsed, counts: print(live_line(elapsed, counts, features)))
     lines = capsys.readouterr().out.splitlines()
-    assert lines and all("c1: " in line and "c2: 0:" in line for line in lines)
+    assert lines and all(re.search(r"c1: 0:\d+ 1:\d+ 2:\d+ 3:\d+  c2: 0:\d+ 1:\d+ 2:\d+$", line) for line in lines)
     assert len(result.layers["c2"]) > 0 and 0.3 <= result.duration_s < 0.3 + 0.5  # the first 0.5 s line past it
     assert closed_once(samna)
 
@@ -290,13 +295,27 @@ def test_live_ends_normally_at_ctrl_c(samna):
     attach(samna)
     samna._double.state.sensor = dvs(3000, seed=3, t_step=10)
     samna._double.state.interrupt_after_polls = 3
+    intervals = []
     with hw.open("speck2fdevkit", settle_s=0) as board:
         board.apply(config)
-        result = board.live(interval_s=0.01, printer=lambda line: None)
+        result = board.live(interval_s=0.01, on_interval=lambda elapsed, counts: intervals.append((elapsed, counts)))
         model = samna._double.state.opened[board._handle.info.key()].model
         assert model.chip_config.dvs_layer.pass_sensor_events is True
     assert result.input_count == 0 and len(result.output) > 0
     assert closed_once(samna)
+    # the intervals' counts add up to what was recorded, per monitored layer and feature
+    assert intervals and all(b[0] > a[0] for a, b in zip(intervals, intervals[1:]))
+    added: dict = {}
+    for _, counts in intervals:
+        assert set(counts) == set(result.layers)
+        for layer, per_feature in counts.items():
+            for feature, n in per_feature.items():
+                added[(layer, feature)] = added.get((layer, feature), 0) + n
+    recorded: dict = {}
+    for layer, recorded_spikes in result.layers.items():
+        for feature in recorded_spikes["c"].tolist():
+            recorded[(layer, feature)] = recorded.get((layer, feature), 0) + 1
+    assert added == recorded and sum(added.values()) == len(result.output)
 
 
 def test_live_needs_dvs_input(samna):

@@ -8,11 +8,12 @@ When nothing was saved, a last line says how to keep the run.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Mapping, Optional
 
 import numpy as np
 
 TOP = 5  # features listed per exit layer
+LIVE_ALL_FEATURES = 16  # a live line lists every feature of a layer this narrow
 
 
 def run_lines(config, events, result, output: Optional[Path] = None) -> List[str]:
@@ -92,3 +93,13 @@ def _readout_stride(config) -> Optional[int]:
 
     profile = chips.profile(config.header.target)
     return profile.readout_channel_stride if profile.has_readout else None
+
+
+def live_line(elapsed: float, counts: Mapping[str, Mapping[int, int]], features: Mapping[str, int]) -> str:
+    """``   2.5s  out: 0:3 1:0 ...``: one interval of a live run, every feature of a layer of at most
+    16 features (zeros too, so columns stay put), only the active ones of a wider layer, ``-`` for none."""
+    parts = [f"{elapsed:6.1f}s"]
+    for name, spikes in counts.items():
+        keys = range(features[name]) if features[name] <= LIVE_ALL_FEATURES else sorted(spikes)
+        parts.append(f"{name}: " + (" ".join(f"{f}:{spikes.get(f, 0)}" for f in keys) or "-"))
+    return "  ".join(parts)

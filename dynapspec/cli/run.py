@@ -138,6 +138,7 @@ def deploy(
         result = hardware.deploy(
             config, device, events=events, monitor=names, duration_s=duration_s, live=live, states=states,
             settle_s=settle, quiet_s=quiet, slow_clock_hz=slow_clock, keep_time=keep_time, raw_dvs=raw_dvs,
+            on_interval=_live_printer(config) if live else None,
         )
     else:
         board_only = [name for name, given in (("--settle", settle is not None), ("--quiet", quiet is not None),
@@ -231,6 +232,14 @@ def _read_input(path: Path, config, polarity: Optional[str] = None):
     for note in recording.notes:
         typer.echo(f"note: {note}", err=True)
     return recording.events
+
+
+def _live_printer(config):
+    """Print one line per interval of a live run (``--live``)."""
+    from .outcome import live_line
+
+    features = {record.name: record.output_shape[0] for record in config.header.layers}
+    return lambda elapsed, counts: typer.echo(live_line(elapsed, counts, features))
 
 
 def _monitor(text: Optional[str], config, board: bool = False):

@@ -9,15 +9,14 @@ samna is imported lazily, inside these functions only. The public surface:
 """
 from __future__ import annotations
 
-import builtins
 import sys
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from ..config import Config
 from ..errors import DeviceError, SpecError
 from ..events import RunResult
 from . import sdk
-from .board import Board, check_target, open_board
+from .board import Board, IntervalCounts, check_target, open_board
 from .devices import Attached, attached, find, parse, resolve
 
 __all__ = ["Attached", "Board", "boards", "deploy", "find_board", "free_board", "open"]
@@ -65,8 +64,9 @@ def free_board(config: Config) -> Tuple[Optional[str], str]:
 def deploy(config: Config, device: str, events=None, monitor=None, duration_s: Optional[float] = None,
            quiet_s: Optional[float] = None, live: bool = False, settle_s: Optional[float] = None,
            states: bool = False, slow_clock_hz: Optional[int] = None, keep_time: bool = False,
-           raw_dvs: bool = False) -> RunResult:
-    """Open ``device``, apply ``config``, play ``events`` (or run live), close the board on every path.
+           raw_dvs: bool = False, on_interval: Optional[Callable[[float, IntervalCounts], None]] = None) -> RunResult:
+    """Open ``device``, apply ``config``, play ``events`` (or run live, handing ``on_interval`` each
+    interval's counts: :meth:`Board.live`), close the board on every path.
 
     ``monitor``: None (the configuration's choice), ``"all"`` or layer names and ``"dvs"``;
     ``raw_dvs``: also record the DVS layer's raw input; ``states``: also read every neuron's final
@@ -87,7 +87,7 @@ def deploy(config: Config, device: str, events=None, monitor=None, duration_s: O
         if live:
             if events is not None:
                 raise SpecError.single("live-input", "--live runs from the board's sensor; drop --input")
-            result = board.live(duration_s=duration_s, printer=lambda line: builtins.print(line, flush=True))
+            result = board.live(duration_s=duration_s, on_interval=on_interval)
         else:
             result = board.run(events, duration_s=duration_s, quiet_s=quiet_s, record_states=states,
                                keep_time=keep_time)

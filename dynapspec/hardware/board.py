@@ -54,6 +54,8 @@ def lead_us(count: int) -> int:
     return int(lead["base"] + lead["per_event"] * count)
 
 
+IntervalCounts = Dict[str, Dict[int, int]]  # layer -> feature -> spikes in one interval of a live run
+
 class Board:
     """A board opened through samna. Use as a context manager, or call :meth:`close`."""
 
@@ -253,8 +255,9 @@ class Board:
         return dataclasses.replace(result, states=self.states()) if record_states else result
 
     def live(self, duration_s: Optional[float] = None, interval_s: float = 0.5,
-             printer: Callable[[str], None] = print) -> RunResult:
-        """Run from the on-die sensor, printing spike counts per feature every ``interval_s``.
+             on_interval: Optional[Callable[[float, IntervalCounts], None]] = None) -> RunResult:
+        """Run from the on-die sensor; every ``interval_s`` hand ``on_interval`` the seconds since the
+        start and that interval's spikes per monitored layer and feature (the caller shows them).
 
         Stops after ``duration_s`` or at Ctrl-C, which is the normal way out here.
         """
@@ -274,7 +277,8 @@ class Board:
                 while duration_s is None or time.monotonic() - start < duration_s:
                     time.sleep(interval_s)
                     self._drain()
-                    printer(_counts_line(time.monotonic() - start, shown, self._pending[seen:]))
+                    if on_interval is not None:
+                        on_interval(time.monotonic() - start, _interval_counts(shown, self._pending[seen:]))
                     seen = len(self._pending)
             except KeyboardInterrupt:
                 pass
@@ -517,18 +521,15 @@ def _make(cls: Any, **fields) -> Any:
     return event
 
 
-def _counts_line(elapsed: float, shown: Sequence, rows: Sequence[tuple]) -> str:
-    """``2.5s  out: 0:3 1:0 ...`` for the spikes of one interval (every feature if few, else non-zero)."""
-    parts = [f"{elapsed:6.1f}s"]
-    for record in shown:
-        features = record.output_shape[0]
-        counts: Dict[int, int] = {}
-        for _, core, c, _, _ in rows:
-            if core == record.core:
-                counts[c] = counts.get(c, 0) + 1
-        keys = range(features) if features <= 16 else sorted(counts)
-        parts.append(f"{record.name}: " + (" ".join(f"{f}:{counts.get(f, 0)}" for f in keys) or "-"))
-    return "  ".join(parts)
+def _interval_counts(shown: Sequence, rows: Sequence[tuple]) -> IntervalCounts:
+    """Spikes of one interval per layer and feature (features without spikes left out)."""
+    counts: IntervalCounts = {record.name: {} for record in shown}
+    names = {record.core: record.name for record in shown}
+    for _, core, c, _, _ in rows:
+        if core in names:
+            layer = counts[names[core]]
+            layer[c] = layer.get(c, 0) + 1
+    return counts
 
 
 def check_target(config: Config, target: Optional[str], device: str) -> None:
