@@ -103,6 +103,8 @@ def _whole_suite(config) -> bool:
     option = config.option
     if option.keyword or option.markexpr or getattr(option, "lf", False) or getattr(option, "deselect", None):
         return False
+    if option.collectonly:  # nothing runs, so nothing is covered
+        return False
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
         return True
     tests = Path(__file__).resolve().parent
