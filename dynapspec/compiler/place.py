@@ -112,6 +112,16 @@ def _edmonds_karp(candidates: Sequence[Sequence[int]], num_cores: int) -> Dict[i
     return {i: edge[0] - L - 1 for i in range(L) for edge in graph[i + 1] if edge[2] == 1 and edge[0] > L}
 
 
+def _fit_clause(kind: str, need: int, ok: List[int], capacities: List[int]) -> str:
+    """Where one memory kind's need fits: every core, only some, or none (against the largest)."""
+    if len(ok) == len(capacities):
+        return f"{kind} {need} ({_ki(need)}) fits every core;"
+    if ok:
+        return f"{kind} {need} ({_ki(need)}) fits only cores {core_list(ok)};"
+    largest = max(capacities)
+    return f"{kind} {need} ({_ki(need)}) exceeds the largest {kind} memory {largest} ({_ki(largest)});"
+
+
 def _ki(n: int) -> str:
     return f"{n // 1024} Ki" if n % 1024 == 0 else f"{n / 1024:.1f} Ki"
 
@@ -146,23 +156,11 @@ def _no_core_message(layer: ChipLayer, profile: chips.ChipProfile, pinned: Dict[
     all_cores = range(len(profile.cores))
     kernel_ok = [c for c in all_cores if m.kernel <= profile.cores[c].kernel]
     neuron_ok = [c for c in all_cores if m.neuron <= profile.cores[c].neuron]
-    max_kernel = max(c.kernel for c in profile.cores)
-    max_neuron = max(c.neuron for c in profile.cores)
     C, H, W = layer.input_shape
     F, OH, OW = layer.output_shape
     parts = [f"{layer.name} ({C}x{H}x{W} -> {F}x{OH}x{OW}, kernel {layer.kernel}) fits no core:"]
-    if len(kernel_ok) == len(profile.cores):
-        parts.append(f"kernel {m.kernel} ({_ki(m.kernel)}) fits every core;")
-    elif kernel_ok:
-        parts.append(f"kernel {m.kernel} ({_ki(m.kernel)}) fits only cores {core_list(kernel_ok)};")
-    else:
-        parts.append(f"kernel {m.kernel} ({_ki(m.kernel)}) exceeds the largest kernel memory {max_kernel} ({_ki(max_kernel)});")
-    if len(neuron_ok) == len(profile.cores):
-        parts.append(f"neuron {m.neuron} ({_ki(m.neuron)}) fits every core;")
-    elif neuron_ok:
-        parts.append(f"neuron {m.neuron} ({_ki(m.neuron)}) fits only cores {core_list(neuron_ok)};")
-    else:
-        parts.append(f"neuron {m.neuron} ({_ki(m.neuron)}) exceeds the largest neuron memory {max_neuron} ({_ki(max_neuron)});")
+    for kind, need, ok in (("kernel", m.kernel, kernel_ok), ("neuron", m.neuron, neuron_ok)):
+        parts.append(_fit_clause(kind, need, ok, [getattr(c, kind) for c in profile.cores]))
     both = [c for c in kernel_ok if c in neuron_ok]
     if kernel_ok and neuron_ok and not both:
         parts.append("no core has both;")
