@@ -11,6 +11,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -54,6 +55,14 @@ static int update_avx2(int16_t *restrict v, const int8_t *restrict w, uint8_t *r
 }
 #endif
 
+/* Zeroed memory from a cache line (64 bytes), as dynapspec/sim/layout.py lays out the simulator's
+ * arrays: otherwise where malloc's block starts decides how many vectors straddle two lines, and
+ * the AVX2 bound at runs of 256 came out anywhere from 7.5 to 12 G updates/s from run to run. */
+static void *line_aligned(size_t size)
+{
+    return aligned_alloc(64, (size + 63) / 64 * 64);
+}
+
 /* Updates per CPU-second over `total` updates in runs of `len` neurons, cycling through `footprint`
  * neurons (and as many weights); form 0 = portable, 1 = AVX2 (returns 0 if not compiled in). */
 double bound(int form, long len, long total, long footprint)
@@ -66,11 +75,12 @@ double bound(int form, long len, long total, long footprint)
     if (form == 1)
         return 0.0;
 #endif
-    int16_t *v = calloc((size_t)footprint + len, sizeof *v);
-    int8_t *w = malloc((size_t)footprint + len);
+    int16_t *v = line_aligned(((size_t)footprint + len) * sizeof *v); /* as the simulator's arrays */
+    int8_t *w = line_aligned((size_t)footprint + len);
     uint8_t *fired = malloc((size_t)len + 16);
     if (!v || !w || !fired)
         return -1.0;
+    memset(v, 0, ((size_t)footprint + len) * sizeof *v);
     srand(1);
     for (long i = 0; i < footprint + len; i++)
         w[i] = (int8_t)(rand() % 64 - 16); /* mostly positive: the neurons fire now and then */

@@ -14,6 +14,7 @@ import pytest
 import simnet
 from dynapspec.events import CHIP_SPIKE_DTYPE, EventFile, read_event_file, spike_events, write_event_file
 from dynapspec.sim import Simulator, kernel
+from dynapspec.sim.layout import COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_compiled = pytest.mark.skipif(not kernel.COMPILED, reason=f"no compiled kernel: {kernel.FALLBACK_REASON}")
@@ -71,9 +72,11 @@ def test_c_kernel_refuses_what_would_read_or_write_out_of_bounds():
     events = spike_events([0], [0], [2], [1])
     kernel.compiled_run(*kernel_args(sim, events))  # as the Simulator calls it: fine
     table = sim._tables.table.copy()
+    c_in, k, f, w_offset = (table[:, COLUMNS.index(name)] for name in ("c_in", "k", "f", "w_offset"))
+    short = int(max(w_offset + c_in * k * k * f)) - 1  # one weight short of the last core's block
     bad = {
         "array sizes disagree": dict(counts=np.zeros(3, np.int64)),
-        "a core's sizes do not match": dict(weights=sim._tables.weights[:-1], w_alive=sim._tables.w_alive[:-1]),
+        "a core's sizes do not match": dict(weights=sim._tables.weights[:short], w_alive=sim._tables.w_alive[:short]),
         "a destination is not a configured core": dict(table=_with(table, 0, to0=5, pool0=1)),
         "the cores form a cycle": dict(table=_with(table, 0, to0=0, pool0=1)),
         "an input event lies outside": dict(x=np.array([3], np.int32)),
@@ -85,8 +88,6 @@ def test_c_kernel_refuses_what_would_read_or_write_out_of_bounds():
 
 
 def _with(table, core, **values):
-    from dynapspec.sim.layout import COLUMNS
-
     changed = table.copy()
     for column, value in values.items():
         changed[core, COLUMNS.index(column)] = value
@@ -108,3 +109,18 @@ def test_the_avx2_update_is_chosen_where_the_cpu_has_it():
         assert _kernel.select(True) is True
     finally:
         _kernel.select(True)
+
+
+def test_every_core_block_and_array_starts_on_a_cache_line():
+    """layout.aligned: no vector of a core whose F is a multiple of 16 straddles two cache lines.
+    Catches a block appended without its padding, or an array copied without alignment."""
+    three = {n: simnet.core(np.ones((f, 1, 3, 3), dtype=np.int64), (5, 5)) for n, f in ((0, 7), (1, 20), (2, 33))}
+    sim = Simulator(simnet.config(three))
+    t = sim._tables
+    for array in (t.weights, t.w_alive, t.initial, t.v_alive, sim._v):
+        assert array.ctypes.data % 64 == 0
+    for n in (0, 1, 2):
+        assert t.table[n, COLUMNS.index("w_offset")] % 64 == 0 and t.table[n, COLUMNS.index("v_offset")] % 32 == 0
+    sim.reset()  # restores in place
+    assert sim._v.ctypes.data % 64 == 0
+    assert len(t.weights) == len(t.w_alive) and len(t.initial) == len(t.v_alive)

@@ -20,7 +20,7 @@ from ..events import (
 )  # fmt: skip
 from . import kernel
 from .dvs import dvs_transform
-from .layout import build_tables, samna_states
+from .layout import aligned, build_tables, samna_states
 
 CHUNK = 1 << 16  # input events per kernel call: bounds the temporaries (int32 columns) and paces progress
 
@@ -32,7 +32,7 @@ class Simulator:
         """``source`` names the configuration's file (config.json or the spec) in error messages."""
         self.config = config
         self._tables = build_tables(config, source)
-        self._v = self._tables.initial.copy()
+        self._v = aligned(self._tables.initial)
         # core -> layer name, in the header's (spec) order; cores the header does not name come last
         self.names: Dict[int, str] = {record.core: record.name for record in config.header.layers}
         self.names.update({n: f"core{n}" for n in self._tables.used if n not in self.names})
