@@ -66,6 +66,14 @@ typedef struct {
     uint32_t bits;
 } Fired;
 
+/* The output positions whose kernel covers one input coordinate, along one axis: `count` positions
+ * (0 if none) from `first`, whose states start `v` entries and weights `w` entries into the
+ * core's blocks (before the input channel's). Worked out for every coordinate when the core is
+ * loaded, so an event costs four loads here instead of divisions and edge tests. */
+typedef struct {
+    int32_t first, count, v, w;
+} Span;
+
 /* One core, from its row of the table, with the steps its events need worked out once, plus its
  * scratch. */
 typedef struct {
@@ -74,8 +82,10 @@ typedef struct {
     Py_ssize_t w_offset, v_offset;
     Py_ssize_t v_row, w_row, w_run; /* states of one output row; weights of one row down (j -= sy) and one ox on */
     uint64_t f_reciprocal;          /* 2^32 / f + 1: q / f is (q * f_reciprocal) >> 32 for q, f < 2^16 */
+    Py_ssize_t w_channel;           /* weights of one input channel */
     int n_dest;                     /* the destinations in use, slot 0 first */
     Dest dest[2];
+    Span *xs, *ys;  /* per input x (w_in of them), then per input y (h_in) */
     Fired *fired; /* room for every word of the largest receptive field */
 } Core;
 
@@ -333,18 +343,6 @@ static int spike(Run *run, int n, int f, int x, int y)
     return 0;
 }
 
-/* Output positions [*lo, *hi] whose kernel (size k, stride s) covers the padded input coordinate
- * i, that is 0 <= i - o*s < k, within an output of `out` positions; 0 if there are none. */
-static int covered(int i, int k, int s, int out, int *lo, int *hi)
-{
-    int first = i - k + 1;
-    *lo = first <= 0 ? 0 : s == 1 ? first : (first + s - 1) / s;
-    *hi = s == 1 ? i : i / s;
-    if (*hi > out - 1)
-        *hi = out - 1;
-    return *lo <= *hi;
-}
-
 /* The index of the lowest set bit of `*bits` (not 0), which is then cleared. */
 static inline int pop_lowest(uint32_t *bits)
 {
@@ -379,18 +377,14 @@ static int route(Run *run, int n, const Fired *fired, Py_ssize_t n_fired, int ox
 static int deliver(Run *run, int n, int c, int x, int y)
 {
     const Core *core = &run->cores[n];
-    int ix = x + core->px, iy = y + core->py, ox_lo, ox_hi, oy_lo, oy_hi;
-    if (!covered(ix, core->k, core->sx, core->ow, &ox_lo, &ox_hi) || !covered(iy, core->k, core->sy, core->oh, &oy_lo, &oy_hi))
-        return 0;
-    Py_ssize_t nf = core->f, k = core->k, cols = ox_hi - ox_lo + 1;
-    Py_ssize_t flipped = k - 1 - (ix - ox_lo * core->sx), j = iy - oy_lo * core->sy; /* of the first position */
-    Py_ssize_t vb = core->v_offset + ((Py_ssize_t)oy_lo * core->ow + ox_lo) * nf;
-    Py_ssize_t wb = core->w_offset + ((c * k + j) * k + flipped) * nf;
-    Field fd = {run->v + vb, run->weights + wb, run->v_alive + vb, run->w_alive + wb, oy_hi - oy_lo + 1,
+    const Span xs = core->xs[x], ys = core->ys[y];
+    Py_ssize_t nf = core->f, cols = xs.count;
+    Py_ssize_t vb = core->v_offset + ys.v + xs.v, wb = core->w_offset + (Py_ssize_t)c * core->w_channel + ys.w + xs.w;
+    Field fd = {run->v + vb, run->weights + wb, run->v_alive + vb, run->w_alive + wb, cols ? ys.count : 0,
                 core->sx == 1 ? 1 : cols, core->sx == 1 ? cols * nf : nf, core->v_row, nf, core->w_row, core->w_run,
                 core->high, core->low, core->keep_mask, run->v + run->n_v, run->weights + run->n_weights};
     Py_ssize_t n_fired = (core->killable ? integrate_killable : integrate_fast)(&fd, core->fired);
-    return route(run, n, core->fired, n_fired, ox_lo, oy_lo);
+    return route(run, n, core->fired, n_fired, xs.first, ys.first);
 }
 
 /* ---------------------------------------------------------------- the Python entry point */
@@ -439,6 +433,31 @@ static int load_dests(Core *core, const int64_t *p, const int64_t *table, Py_ssi
     return 0;
 }
 
+/* The core's Spans: for each input x, then each input y, where its receptive field lies. */
+static int load_spans(Core *core)
+{
+    core->xs = PyMem_Calloc((size_t)(core->w_in + core->h_in), sizeof(Span));
+    if (!core->xs) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    core->ys = core->xs + core->w_in;
+    for (int axis = 0; axis < 2; axis++) {
+        int size = axis ? core->h_in : core->w_in, pad = axis ? core->py : core->px, stride = axis ? core->sy : core->sx;
+        int out = axis ? core->oh : core->ow, k = core->k;
+        for (int i = 0; i < size; i++) {
+            int at = i + pad, lo = at < k ? 0 : (at - k + stride) / stride, hi = at / stride < out - 1 ? at / stride : out - 1;
+            int offset = at - lo * stride; /* of the kernel, at the first position */
+            Span *span = axis ? &core->ys[i] : &core->xs[i];
+            if (lo > hi)
+                continue; /* count 0: no position covers it */
+            *span = axis ? (Span){lo, hi - lo + 1, lo * core->ow * core->f, offset * k * core->f}
+                         : (Span){lo, hi - lo + 1, lo * core->f, (k - 1 - offset) * core->f};
+        }
+    }
+    return 0;
+}
+
 /* Unpack the table into cores[] and give each its scratch. The loop does no bounds checks, so a
  * table that would make it read or write outside the arrays is refused here. */
 static int load_cores(Core *cores, const int64_t *table, Py_ssize_t n_cores, Py_ssize_t n_weights, Py_ssize_t n_v)
@@ -454,13 +473,15 @@ static int load_cores(Core *cores, const int64_t *table, Py_ssize_t n_cores, Py_
                       && p[V_OFFSET] + p[OW] * p[OH] * p[F] <= n_v && p[W_IN] + p[PX] < INT32_MAX && p[H_IN] + p[PY] < INT32_MAX,
                   "a core's sizes do not match the weight or state arrays"))
             return -1;
-        if (!need(p[K] * p[F] < 65536, "a kernel row of more than 65,535 neurons")) /* for f_reciprocal */
+        if (!need(p[K] * p[F] < 65536, "a kernel row of more than 65,535 neurons") /* for f_reciprocal */
+            || !need(p[W_IN] > 0 && p[H_IN] > 0 && p[OW] * p[OH] * p[F] < INT32_MAX, "a core's input or state block is empty or too large")) /* Span */
             return -1;
         *core = (Core){1, (int)p[C_IN], (int)p[W_IN], (int)p[H_IN], (int)p[F], (int)p[OW], (int)p[OH], (int)p[K],
                        (int)p[PX], (int)p[PY], (int)p[SX], (int)p[SY], (int)p[KILLABLE],
                        (int16_t)p[TH_HIGH], (int16_t)p[TH_LOW], (int16_t)-p[KEEP], p[W_OFFSET], p[V_OFFSET],
                        p[OW] * p[F], -p[SY] * p[K] * p[F], p[SX] * p[F], ((uint64_t)1 << 32) / (uint64_t)p[F] + 1};
-        if (load_dests(core, p, table, n_cores) < 0)
+        core->w_channel = p[K] * p[K] * p[F];
+        if (load_dests(core, p, table, n_cores) < 0 || load_spans(core) < 0)
             return -1;
         Py_ssize_t rows = (p[K] + p[SY] - 1) / p[SY], cols = (p[K] + p[SX] - 1) / p[SX]; /* the largest field */
         rows = rows < p[OH] ? rows : p[OH];
@@ -529,6 +550,7 @@ static PyObject *kernel_run(PyObject *self, PyObject *args)
 free:
     for (Py_ssize_t n = 0; n < n_cores; n++) {
         PyMem_Free(cores[n].fired);
+        PyMem_Free(cores[n].xs);
     }
     PyMem_Free(cores);
 done:
