@@ -125,3 +125,26 @@ def test_every_core_block_and_array_starts_on_a_cache_line():
     sim.reset()  # restores in place
     assert sim._v.ctypes.data % 64 == 0
     assert len(t.weights) == len(t.w_alive) and len(t.initial) == len(t.v_alive)
+
+
+@pytest.mark.parametrize("threshold", [100, 300, 600])  # many words fire / some do / hardly any
+def test_whole_vectors_match_the_reference_however_often_neurons_fire(threshold):
+    """The compiled loop lists fired words one way where a core's neurons rarely fire and another
+    where they often do (switching per core as it runs); both must give the reference's spikes and
+    states. Runs of 32-96 neurons (F = 32, stride 1) and of 20-60 (F = 20, vector tails)."""
+    rng = np.random.default_rng(threshold)
+    cores = {0: simnet.core(rng.integers(-8, 24, (32, 1, 3, 3)), (6, 6), threshold_high=threshold, to=[(1, 1, 0)]),
+             1: simnet.core(rng.integers(-8, 24, (20, 32, 3, 3)), (4, 4), threshold_high=threshold)}  # fmt: skip
+    cfg = simnet.config(cores)
+    events = spike_events(np.sort(rng.integers(0, 100, 150)), np.zeros(150), rng.integers(0, 6, 150), rng.integers(0, 6, 150))
+    reference = simnet.Reference(cfg)
+    expected, counts = reference.run(events, {0, 1})
+    assert {100: counts[0] > 1000 and counts[1] > 1000, 300: counts[1] > 100, 600: 0 < counts[0] < 20}[threshold]
+    for engine in simnet.KERNELS:
+        with simnet.using_kernel(engine):
+            sim = Simulator(cfg)
+            result = sim.run(events, monitor="all", record_states=True)
+        assert simnet.rows(result) == expected, engine
+        for n, name in sim.names.items():
+            assert result.spike_counts[name] == counts[n], engine
+            np.testing.assert_array_equal(result.states[name], np.array(reference.v[n]), err_msg=engine)

@@ -14,15 +14,16 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 
 @st.composite
-def core_params(draw, channels=None, input_xy=None):
+def core_params(draw, channels=None, input_xy=None, wide=False):
+    """``wide``: 14-40 features and kernels up to 5, so that runs reach the 16-neuron vectors."""
     c = channels or draw(st.integers(1, 3))
     w, h = input_xy or (draw(st.integers(1, 6)), draw(st.integers(1, 6)))
-    k = draw(st.integers(1, 3))
+    k = draw(st.integers(1, 5 if wide else 3))
     padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
     if w + 2 * padding[0] < k or h + 2 * padding[1] < k:
         padding = (k, k)
     stride = (draw(st.sampled_from([1, 1, 2, 4])), draw(st.sampled_from([1, 1, 2])))
-    f = draw(st.integers(1, 3))
+    f = draw(st.integers(14, 40) if wide else st.integers(1, 3))
     big = draw(st.booleans())
     weights = draw(st.lists(st.integers(-128, 127) if big else st.integers(-4, 8), min_size=f * c * k * k,
                             max_size=f * c * k * k))
@@ -39,14 +40,14 @@ def core_params(draw, channels=None, input_xy=None):
 
 
 @st.composite
-def networks(draw, dvs=False):
+def networks(draw, dvs=False, wide=False):
     n = draw(st.integers(1, 4))
     params = []
     for i in range(n):
         if i == 1 and draw(st.booleans()):  # second input core with the same input
-            p = draw(core_params(channels=params[0]["weights"].shape[1], input_xy=params[0]["input_xy"]))
+            p = draw(core_params(channels=params[0]["weights"].shape[1], input_xy=params[0]["input_xy"], wide=wide))
         else:
-            p = draw(core_params())
+            p = draw(core_params(wide=wide))
         params.append(p)
     cores = {}
     for i, p in enumerate(params):
@@ -68,7 +69,7 @@ def networks(draw, dvs=False):
     c = params[0]["weights"].shape[1]
     w, h = params[0]["input_xy"]
     if c > 2:
-        return draw(networks(dvs=True))
+        return draw(networks(dvs=True, wide=wide))
     diagonal = draw(st.booleans())
     roi_w, roi_h = (h, w) if diagonal else (w, h)
     pool = simnet.Vec2(draw(st.sampled_from([1, 2, 4])), draw(st.sampled_from([1, 2, 4])))
@@ -127,6 +128,14 @@ def test_matches_reference_spike_input(cfg, data):
 @SETTINGS
 @given(networks(dvs=True), st.data())
 def test_matches_reference_dvs_input(cfg, data):
+    check_against_reference(cfg, random_events(data, cfg, data.draw(st.integers(0, 120))))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(wide=True), st.data())
+def test_matches_reference_on_cores_wide_enough_for_vectors(cfg, data):
+    """Runs of 16 neurons and more: the compiled vector loop and its tails, and its two ways of
+    listing fired words, chosen per core by how often its neurons fire."""
     check_against_reference(cfg, random_events(data, cfg, data.draw(st.integers(0, 120))))
 
 
