@@ -249,29 +249,15 @@ __attribute__((target("avx2"))) static ALWAYS_INLINE Py_ssize_t update_run_avx2(
 }
 
 /* One per reset mode and density, each with its own loop. */
-__attribute__((target("avx2"))) static Py_ssize_t update_run_avx2_subtract(const Field *fd, Py_ssize_t r,
-                                                                           Py_ssize_t s, Fired *fired)
-{
-    return update_run_avx2(fd, r, s, fired, 1, 0);
-}
-
-__attribute__((target("avx2"))) static Py_ssize_t update_run_avx2_to_zero(const Field *fd, Py_ssize_t r,
-                                                                          Py_ssize_t s, Fired *fired)
-{
-    return update_run_avx2(fd, r, s, fired, 0, 0);
-}
-
-__attribute__((target("avx2"))) static Py_ssize_t update_run_avx2_subtract_dense(const Field *fd, Py_ssize_t r,
-                                                                                 Py_ssize_t s, Fired *fired)
-{
-    return update_run_avx2(fd, r, s, fired, 1, 1);
-}
-
-__attribute__((target("avx2"))) static Py_ssize_t update_run_avx2_to_zero_dense(const Field *fd, Py_ssize_t r,
-                                                                                Py_ssize_t s, Fired *fired)
-{
-    return update_run_avx2(fd, r, s, fired, 0, 1);
-}
+#define UPDATE_RUN_AVX2(name, subtract, dense)                                                                 \
+    __attribute__((target("avx2"))) static Py_ssize_t name(const Field *fd, Py_ssize_t r, Py_ssize_t s, Fired *fired) \
+    {                                                                                                         \
+        return update_run_avx2(fd, r, s, fired, subtract, dense);                                             \
+    }
+UPDATE_RUN_AVX2(update_run_avx2_subtract, 1, 0)
+UPDATE_RUN_AVX2(update_run_avx2_to_zero, 0, 0)
+UPDATE_RUN_AVX2(update_run_avx2_subtract_dense, 1, 1)
+UPDATE_RUN_AVX2(update_run_avx2_to_zero_dense, 0, 1)
 #endif
 
 /* Update every neuron of the field, row after row, run after run; returns the number of Fired
