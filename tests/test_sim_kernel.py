@@ -78,7 +78,7 @@ def test_c_kernel_refuses_what_would_read_or_write_out_of_bounds():
         "array sizes disagree": dict(counts=np.zeros(3, np.int64)),
         "a core's sizes do not match": dict(weights=sim._tables.weights[:short], w_alive=sim._tables.w_alive[:short]),
         "a destination is not a configured core": dict(table=_with(table, 0, to0=5, pool0=1)),
-        "a core's input or state block is empty": dict(table=_with(table, 0, w_in=0)),
+        "a core's input, state block or channel's weights empty": dict(table=_with(table, 0, w_in=0)),
         "the cores form a cycle": dict(table=_with(table, 0, to0=0, pool0=1)),
         "an input event lies outside": dict(x=np.array([3], np.int32)),
         "an input core is not configured": dict(targets=np.array([4], np.int64)),

@@ -120,6 +120,10 @@ typedef struct {
     int dense; /* the core's neurons fire often: list fired words without a branch (AVX2 only) */
 } Field;
 
+/* A core is `dense` once more than one in DENSE / 16 of its words has fired so far (16 neurons a
+ * word): the measured break-even is 3-4 % of the words. */
+enum { DENSE = 16 * 16 };
+
 /* ---------------------------------------------------------------- neuron updates */
 
 /* One synaptic update of one neuron: V = sat16(V + w) (U19); fire if V >= high (at most one spike
@@ -298,10 +302,6 @@ __attribute__((target("avx2"))) static Py_ssize_t integrate_avx2(const Field *fd
 static Integrate integrate_fast = integrate_portable; /* integrate_avx2 where the CPU has AVX2 (set at import) */
 
 /* ---------------------------------------------------------------- output and routing */
-
-/* A core is `dense` once more than one in DENSE / 16 of its words has fired (16 neurons a word):
- * the measured break-even is 3-4 % of the words. */
-enum { DENSE = 16 * 16 };
 
 /* A check the Python side makes impossible; it raises ValueError rather than corrupt memory. */
 static int need(int ok, const char *what)
@@ -492,7 +492,8 @@ static int load_cores(Core *cores, const int64_t *table, Py_ssize_t n_cores, Py_
                   "a core's sizes do not match the weight or state arrays"))
             return -1;
         if (!need(p[K] * p[F] < 65536, "a kernel row of more than 65,535 neurons") /* for f_reciprocal */
-            || !need(p[W_IN] > 0 && p[H_IN] > 0 && p[OW] * p[OH] * p[F] < INT32_MAX, "a core's input or state block is empty or too large")) /* Span */
+            || !need(p[W_IN] > 0 && p[H_IN] > 0 && p[OW] * p[OH] * p[F] < INT32_MAX && p[K] * p[K] * p[F] < INT32_MAX,
+                      "a core's input, state block or channel's weights empty or too large")) /* Span */
             return -1;
         *core = (Core){1, (int)p[C_IN], (int)p[W_IN], (int)p[H_IN], (int)p[F], (int)p[OW], (int)p[OH], (int)p[K],
                        (int)p[PX], (int)p[PY], (int)p[SX], (int)p[SY], (int)p[KILLABLE],
