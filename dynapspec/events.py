@@ -32,7 +32,6 @@ DVS_NAME = "dvs"  # the name the DVS layer goes by in monitors and results
 READOUT_NAME = "readout"  # on a board, monitoring it brings ReadoutValue events (and silences spikes)
 
 
-
 def field_names(dtype: np.dtype) -> Tuple[str, ...]:
     """The field names of a structured dtype (numpy's type for ``dtype.names`` allows None)."""
     return dtype.names or ()
@@ -167,15 +166,14 @@ def kind_of(events: np.ndarray) -> str:
 def check_order(events: np.ndarray, source: str = "<events>") -> None:
     """Timestamps must not decrease (ties keep their order, docs/chip.md §9)."""
     t = events["t"]
-    if len(t) > 1 and (t[1:] < t[:-1]).any():  # the usual case, ordered, without an index array
-        back = np.flatnonzero(t[1:] < t[:-1])
-        if len(back):
-            i = int(back[0]) + 1
-            raise SpecError.single(
-                "events-order",
-                f"timestamps must not decrease: event {i} has t={int(t[i])} us after t={int(t[i - 1])} us; sort by t first",
-                Location(source),
-            )
+    back = t[1:] < t[:-1]
+    if back.any():  # the usual case, ordered, costs one comparison and no index array
+        i = int(np.argmax(back)) + 1
+        raise SpecError.single(
+            "events-order",
+            f"timestamps must not decrease: event {i} has t={int(t[i])} us after t={int(t[i - 1])} us; sort by t first",
+            Location(source),
+        )
 
 
 def check_range(events: np.ndarray, shape: Tuple[int, int, int], source: str = "<events>") -> None:

@@ -56,6 +56,7 @@ def lead_us(count: int) -> int:
 
 IntervalCounts = Dict[str, Dict[int, int]]  # layer -> feature -> spikes in one interval of a live run
 
+
 class Board:
     """A board opened through samna. Use as a context manager, or call :meth:`close`."""
 

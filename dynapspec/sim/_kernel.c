@@ -13,8 +13,8 @@
  *
  * Inputs are flat buffers (numpy arrays through the buffer protocol, so no numpy headers are
  * needed to build): the per-core table (layout.COLUMNS, one int64 row per core), all cores'
- * weights [c][j][k-1-i][f] end to end (int8) and their kill masks (uint8, 0 = killed), states
- * [oy][ox][f] (int16, updated in place) and theirs, and the input events as int32 columns c, x, y
+ * weights [c][j][k-1-i][f] (int8, each core's block from a cache line) and their kill masks
+ * (uint8, 0 = killed), states [oy][ox][f] (int16, updated in place, likewise) and theirs, and the input events as int32 columns c, x, y
  * plus uint64 t.
  * Monitored spikes are appended to a bytearray as records of events.CHIP_SPIKE_DTYPE.
  */

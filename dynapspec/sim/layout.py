@@ -71,9 +71,10 @@ def build_tables(config: Config, source: str = "<config>") -> Tables:
         row[KILLABLE] = core.weights_kill_bit is not None or core.neurons_value_kill_bit is not None
         arrays = _arrays(core, row, n, source)
         row[[W_OFFSET, V_OFFSET]] = (w_pos, v_pos)
-        for name, block in arrays.items():  # the next blocks start on a cache line: see `aligned`
-            blocks[name] += [block, np.zeros(-block.size % LINE[name], block.dtype)]
-        w_pos, v_pos = (sum(part.size for part in blocks[name]) for name in ("weights", "initial"))
+        for name, block in arrays.items():  # padded, so that the next block starts on a cache line: see `aligned`
+            blocks[name].append(np.pad(block, (0, -block.size % LINE[name])))
+        w_pos += blocks["weights"][-1].size
+        v_pos += blocks["initial"][-1].size
     for n in used:
         for slot, d in enumerate(cores[n].destinations):
             if d.enable and d.layer != READOUT:
