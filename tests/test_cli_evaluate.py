@@ -108,7 +108,10 @@ def test_ctrl_c_writes_a_partial_result_and_exits_130(tmp_path):
     out = tmp_path / "partial.json"
     command = [sys.executable, "-m", "dynapspec", "evaluate", str(MNIST / "net.yaml"), str(MNIST / "test.h5"),
                "--workers", "2", "--chunk", "4", "--progress", "-o", str(out)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    # SIGINT as a terminal leaves it: a suite started as a background job of a script inherits it
+    # ignored, and Python then keeps ignoring it (the run would finish with status 0)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     seen = b""
     while b"samples/s" not in seen or b" 0/1000" in seen.split(b"\r")[-1]:  # some samples done
